@@ -1,0 +1,72 @@
+# ecg-lstm: `make help` lists the targets.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+DATA   ?= data
+DB     ?= mitdb
+# A local copy or http mirror of PhysioNet replaces the download source when set.
+ECG_MIRROR ?=
+export ECG_MIRROR
+# Where the dataset, training and evaluation read the database from.
+ECG_DATA_DIR ?= $(DATA)/$(DB)
+
+.PHONY: help setup setup-bench data dashboard test test-slow test-all dataset train evaluate \
+        train-rhythm evaluate-rhythm bench bench-qrs bench-dashboard clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
+	$(PY) -m pip install -q -r requirements-bench.txt
+	touch $@
+
+setup: $(VENV)/.installed  ## create .venv and install the pinned requirements
+
+setup-bench: $(VENV)/.installed-bench  ## also install the peer toolkits the benchmarks compare with
+
+data: setup  ## download MIT-BIH (DB=name for another PhysioNet database) into data/, verified
+	$(PY) -m data_scripts.download --db $(DB) --out $(DATA)
+
+dashboard: setup  ## serve the dashboard on http://127.0.0.1:8501 (fetches a few sample records first)
+	-$(PY) -m data_scripts.download --db mitdb --out $(DATA) --records 100 119 203 208 233 --quiet
+	$(PY) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501
+
+test: setup  ## run the test suite (the slow checks are left to test-slow)
+	$(PY) -m pytest -m "not slow" -q
+
+test-slow: setup  ## run only the slow checks
+	$(PY) -m pytest -m slow -q
+
+dataset: setup  ## build the beat dataset from data/mitdb (cached under data/processed/)
+	$(PY) -m ecg_lstm.classifier.dataset --data-dir $(ECG_DATA_DIR)
+
+train: setup  ## train the beat classifier on DS1 (GPU when present) into runs/
+	$(PY) -m ecg_lstm.classifier.train --data-dir $(ECG_DATA_DIR)
+
+evaluate: setup  ## EC57 report of the shipped beat classifier on DS2 into reports/
+	$(PY) -m ecg_lstm.classifier.evaluate --data-dir $(ECG_DATA_DIR)
+
+train-rhythm: setup  ## train the rhythm (atrial fibrillation) classifier on DS1
+	$(PY) -m ecg_lstm.rhythm.train --data-dir $(ECG_DATA_DIR)
+
+evaluate-rhythm: setup  ## AF episode and duration statistics on DS2 into reports/
+	$(PY) -m ecg_lstm.rhythm.evaluate --data-dir $(ECG_DATA_DIR)
+
+bench: setup-bench  ## speed and memory of analyze and of the classifier, vs NeuroKit2
+	$(PY) bench/bench_speed.py --data-dir $(ECG_DATA_DIR)
+	$(PY) bench/bench_classifier.py --data-dir $(ECG_DATA_DIR)
+
+bench-qrs: setup-bench  ## R-peak detection vs wfdb and NeuroKit2 on all 48 MIT-BIH records
+	$(PY) bench/bench_qrs.py --data-dir $(ECG_DATA_DIR)
+
+bench-dashboard: setup  ## upload-to-results and jump-to-event times through headless Chromium
+	$(PY) bench/bench_dashboard.py --data-dir $(ECG_DATA_DIR)
+
+clean:  ## remove caches and outputs (keeps data/ and .venv/)
+	rm -rf out reports .pytest_cache .hypothesis bench/results

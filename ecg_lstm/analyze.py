@@ -1,0 +1,222 @@
+"""One record in, everything out: beats, labels, vitals, quality, rhythm, events.
+
+``analyze_record`` is the single path that the CLI, the evaluation and the
+dashboard share, so the numbers each of them shows are the same numbers.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import RecordError
+from .record import Record
+
+#: Class order of the probability columns.
+CLASSES = ("N", "S", "V", "F", "Q")
+BEAT_COLUMNS = ["sample", "time_s", "label", "confidence"] + [f"p_{c}" for c in CLASSES]
+#: WFDB symbol written for each class (and "?" for a beat left unclassified).
+WFDB_SYMBOL = {"N": "N", "S": "S", "V": "V", "F": "F", "Q": "Q", "": "?"}
+
+
+@dataclass
+class Analysis:
+    """Result of :func:`analyze_record`.
+
+    ``beats`` has one row per beat: ``sample`` (record's own sample number),
+    ``time_s``, ``label`` (N/S/V/F/Q, empty when no classifier ran),
+    ``confidence`` and ``p_N`` .. ``p_Q`` (calibrated probabilities).
+    """
+
+    record: Record
+    lead_index: int
+    beat_source: str
+    beats: pd.DataFrame
+    vitals: dict
+    quality: pd.DataFrame
+    events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rhythm_episodes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model: dict = field(default_factory=dict)
+
+    def to_json_dict(self) -> dict:
+        """Vitals, events, rhythm and record metadata as plain JSON types."""
+        rec = self.record
+        noisy = self.quality["noisy"].to_numpy(bool) if len(self.quality) else np.zeros(0, bool)
+        span = (self.quality["end_s"] - self.quality["start_s"]).to_numpy(float) if len(self.quality) else np.zeros(0)
+        out = {
+            "record": {
+                "name": rec.name,
+                "fs_hz": rec.fs,
+                "n_samples": rec.n_samples,
+                "duration_s": round(rec.duration_s, 3),
+                "leads": rec.lead_names,
+                "units": rec.units,
+                "analysed_lead": rec.lead_names[self.lead_index],
+                "metadata": _jsonable(rec.metadata),
+            },
+            "beat_source": self.beat_source,
+            "n_beats": int(len(self.beats)),
+            "model": self.model,
+            "vitals": _jsonable(self.vitals),
+            "noisy_share_pct": round(float(100 * span[noisy].sum() / span.sum()), 2) if span.sum() else 0.0,
+            "quality_segments": _records(self.quality),
+            "events": _records(self.events),
+            "rhythm_episodes": _records(self.rhythm_episodes),
+        }
+        if len(self.rhythm_episodes):
+            from .rhythm.predict import af_burden
+
+            out["af_burden_pct"] = round(float(af_burden(self.rhythm_episodes, rec.duration_s)), 2)
+        return out
+
+
+@lru_cache(maxsize=4)
+def _default_classifier():
+    from .classifier.predict import BeatClassifier
+
+    return BeatClassifier.load()
+
+
+@lru_cache(maxsize=4)
+def _default_rhythm():
+    from .rhythm.predict import RhythmClassifier
+
+    return RhythmClassifier.load()
+
+
+def reference_beat_samples(record: Record) -> np.ndarray:
+    """Sample numbers of the reference beat annotations of ``record``."""
+    from .classifier.aami import AAMI_MAP
+
+    if record.annotations is None:
+        raise RecordError(
+            f"record {record.name!r} has no reference annotations; drop --reference-beats "
+            "to detect beats, or give the annotation extension with --annotator")
+    ann = record.annotations
+    keep = np.isin(ann.symbol, list(AAMI_MAP))
+    return np.unique(ann.sample[keep])
+
+
+def analyze_record(record: Record, *, lead: str | int | None = None, reference_beats: bool = False,
+                   classifier="default", rhythm="default") -> Analysis:
+    """Locate, label and summarise every beat of ``record``.
+
+    Parameters
+    ----------
+    record : a :class:`~ecg_lstm.record.Record`.
+    lead : lead name or index; default MLII/II, else the first ECG lead.
+    reference_beats : take beat positions from the record's reference
+        annotations instead of detecting them (the literature's protocol).
+    classifier, rhythm : ``"default"`` (the shipped models), ``None`` (skip),
+        or a loaded ``BeatClassifier`` / ``RhythmClassifier``.
+    """
+    from .events import detect_events
+    from .peaks import ecg_peaks
+    from .quality import signal_quality
+    from .vitals import ecg_vitals
+
+    idx = record.lead_index(lead)
+    ecg = record.signal[:, idx]
+    fs = record.fs
+    if reference_beats:
+        peaks, source = reference_beat_samples(record), "reference"
+    else:
+        peaks, _ = ecg_peaks(ecg, fs)
+        source = "detected"
+    peaks = np.asarray(peaks, dtype=np.int64)
+
+    beats = pd.DataFrame({"sample": peaks, "time_s": peaks / fs})
+    model = {}
+    if classifier is not None:
+        clf = _default_classifier() if isinstance(classifier, str) else classifier
+        labels, probs = clf.predict(ecg, fs, peaks)
+        beats["label"] = np.asarray(labels, dtype=object)
+        beats["confidence"] = probs.max(axis=1) if len(probs) else np.zeros(0)
+        for j, c in enumerate(CLASSES):
+            beats[f"p_{c}"] = probs[:, j] if len(probs) else np.zeros(0)
+        model["beat_classifier"] = getattr(clf, "name", type(clf).__name__)
+    else:
+        beats["label"] = ""
+        for col in BEAT_COLUMNS[3:]:
+            beats[col] = np.nan
+    beats = beats[BEAT_COLUMNS]
+    labels = beats["label"].to_numpy() if classifier is not None else None
+
+    quality = signal_quality(ecg, fs, peaks)
+    vitals = ecg_vitals(peaks, fs, labels=labels, n_samples=record.n_samples)
+
+    episodes = pd.DataFrame()
+    if rhythm is not None:
+        rm = _default_rhythm() if isinstance(rhythm, str) else rhythm
+        episodes = rm.predict(peaks, fs, labels=labels, n_samples=record.n_samples)
+        model["rhythm_classifier"] = getattr(rm, "name", type(rm).__name__)
+    events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None)
+    return Analysis(record, idx, source, beats, vitals, quality, events, episodes, model)
+
+
+def write_outputs(analysis: Analysis, out_dir: str | Path, annotation_ext: str | None = None) -> list[Path]:
+    """Write ``<name>.csv`` (beats), ``<name>.json`` (vitals, events, metadata)
+    and, with ``annotation_ext``, a WFDB annotation file ``<name>.<ext>``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = analysis.record.name
+    csv_path, json_path = out_dir / f"{name}.csv", out_dir / f"{name}.json"
+    analysis.beats.to_csv(csv_path, index=False, float_format="%.6g")
+    json_path.write_text(json.dumps(analysis.to_json_dict(), indent=2))
+    paths = [csv_path, json_path]
+    if annotation_ext:
+        paths.append(write_annotations(analysis, out_dir, annotation_ext))
+    return paths
+
+
+def annotation_arrays(analysis: Analysis) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Beat and rhythm annotations as WFDB (sample, symbol, aux_note) arrays."""
+    samples = analysis.beats["sample"].to_numpy(np.int64)
+    symbols = [WFDB_SYMBOL.get(lab, "?") for lab in analysis.beats["label"].fillna("")]
+    aux = [""] * len(samples)
+    if len(analysis.rhythm_episodes):
+        from .rhythm.predict import episodes_to_wfdb
+
+        r_samp, r_sym, r_aux = episodes_to_wfdb(analysis.rhythm_episodes)
+        samples = np.concatenate([samples, np.asarray(r_samp, np.int64)])
+        symbols += list(r_sym)
+        aux += list(r_aux)
+    order = np.argsort(samples, kind="stable")
+    return samples[order], np.asarray(symbols, dtype=object)[order], [aux[i] for i in order]
+
+
+def write_annotations(analysis: Analysis, out_dir: str | Path, extension: str) -> Path:
+    """Write a WFDB annotation file readable by ``wfdb.rdann`` and PhysioNet tools."""
+    import wfdb
+
+    if not extension.isalnum():
+        raise ValueError(f"annotation extension {extension!r} must be letters and digits, e.g. 'lstm'")
+    samples, symbols, aux = annotation_arrays(analysis)
+    wfdb.wrann(analysis.record.name, extension, samples, symbol=list(symbols), aux_note=aux,
+               fs=analysis.record.fs, write_dir=str(out_dir))
+    return Path(out_dir) / f"{analysis.record.name}.{extension}"
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return _jsonable(df.to_dict(orient="records")) if df is not None and len(df) else []
+
+
+def _jsonable(obj):
+    """Convert numpy scalars/arrays and NaN to plain JSON values."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj

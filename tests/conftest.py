@@ -1,0 +1,25 @@
+"""Shared fixtures: the MIT-BIH copy the tests read in place."""
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _mitdb_dir() -> Path:
+    """ECG_DATA_DIR, else data/mitdb (from `make data`), else the copy beside the checkout."""
+    candidates = [os.environ.get("ECG_DATA_DIR"), ROOT / "data" / "mitdb", ROOT.parent / "shared" / "data" / "mitdb"]
+    for c in candidates:
+        if c and (Path(c) / "100.hea").exists():
+            return Path(c)
+    return Path(candidates[-1])
+
+
+@pytest.fixture(scope="session")
+def mitdb_dir() -> Path:
+    """Folder with the MIT-BIH Arrhythmia Database (skips the test where it is absent)."""
+    path = _mitdb_dir()
+    if not (path / "100.hea").exists():
+        pytest.skip(f"MIT-BIH copy not found at {path}; set ECG_DATA_DIR or run `make data`")
+    return path
