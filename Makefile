@@ -61,6 +61,7 @@ evaluate-rhythm: setup  ## AF episode and duration statistics on DS2 into report
 bench: setup-bench  ## speed and memory of analyze and of the classifier, vs NeuroKit2
 	$(PY) bench/bench_speed.py --data-dir $(ECG_DATA_DIR)
 	$(PY) bench/bench_classifier.py --data-dir $(ECG_DATA_DIR)
+	$(PY) bench/bench_vitals.py
 
 bench-qrs: setup-bench  ## R-peak detection vs wfdb and NeuroKit2 on all 48 MIT-BIH records
 	$(PY) bench/bench_qrs.py --data-dir $(ECG_DATA_DIR)

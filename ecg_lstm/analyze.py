@@ -154,7 +154,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         rm = _default_rhythm() if isinstance(rhythm, str) else rhythm
         episodes = rm.predict(peaks, fs, labels=labels, n_samples=record.n_samples)
         model["rhythm_classifier"] = getattr(rm, "name", type(rm).__name__)
-    events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None)
+    events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None, peaks_quality=quality)
     return Analysis(record, idx, source, beats, vitals, quality, events, episodes, model)
 
 
