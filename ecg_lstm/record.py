@@ -1,21 +1,43 @@
 """Reading ECG records: WFDB, EDF/EDF+ and CSV into one :class:`Record` type.
 
-(Minimal first version: WFDB only. EDF, CSV and full validation to follow.)
+:func:`read_record` reads a file from disk, :func:`read_record_from_files`
+reads uploaded bytes. Both validate once, at this boundary, and raise the
+specific :mod:`ecg_lstm.errors` classes; any other failure inside the readers
+becomes a :class:`~ecg_lstm.errors.MalformedRecordError` naming the file.
+
+Conventions of the returned record:
+
+* ``signal`` is float64, shape (n_samples, n_leads); leads in a voltage unit
+  (V, mV, uV) are scaled to mV, the unit the classifier was trained in.
+* Missing samples (WFDB invalid-sample codes, empty CSV cells) stay NaN; their
+  share per lead is ``metadata["nan_fraction"]``. A chosen lead that is all NaN
+  or flat is refused.
+* ``metadata`` holds ``format``, ``comments``, ``base_date``/``base_time``
+  (ISO strings or None), ``nan_fraction``, and where it applies
+  ``dropped_channels`` (non-ECG channels left out), ``original_units``,
+  ``annotations_dropped`` (WFDB annotations outside the signal) and
+  ``warnings`` (e.g. a signal file longer than its header describes).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
-import wfdb
 
-from .errors import MissingFileError, RecordError
+from .errors import (ECGError, MalformedRecordError, MissingFileError, RecordError, SamplingRateError,
+                     SignalQualityError, UnsupportedFormatError)
+from .formats import MAX_FS, MIN_FS, is_ecg_channel, mv_factor
 
-#: Supported sampling-rate range in Hz.
-MIN_FS, MAX_FS = 100.0, 2000.0
+__all__ = ["Annotations", "Record", "read_record", "read_record_from_files", "select_lead",
+           "MIN_FS", "MAX_FS", "PREFERRED_LEADS", "DEFAULT_MAX_HOURS"]
+
 #: Default longest record accepted, in hours (24 h Holter plus margin).
 DEFAULT_MAX_HOURS = 48.0
+#: What read_record accepts, for error messages.
+ACCEPTED = "a WFDB record (path without extension; .hea + .dat, optional .atr), an .edf or a .csv file"
 #: Lead names preferred, in order, when none is asked for.
 PREFERRED_LEADS = ("MLII", "II", "ML2", "ECG II", "LEAD II")
 
@@ -42,7 +64,7 @@ class Record:
     Attributes
     ----------
     name : record name (file stem).
-    signal : float array of shape (n_samples, n_leads), physical units (usually mV).
+    signal : float array of shape (n_samples, n_leads), physical units (mV for voltages).
     fs : sampling rate in Hz.
     lead_names, units : one entry per lead.
     annotations : reference annotations, if the record has them.
@@ -66,41 +88,129 @@ class Record:
         return self.n_samples / self.fs
 
     def lead_index(self, lead: str | int | None = None) -> int:
-        """Index of ``lead`` (name or index); default: MLII/II, else the first lead."""
-        return select_lead(self.lead_names, lead)
+        """Index of ``lead`` (name or index); default: MLII/II, else the first ECG lead."""
+        return select_lead(self.lead_names, lead, self.units)
 
     def lead(self, lead: str | int | None = None) -> np.ndarray:
         """One lead as a 1-D float array."""
         return self.signal[:, self.lead_index(lead)]
 
 
-def select_lead(lead_names: list[str], lead: str | int | None = None) -> int:
-    """Choose a lead: the one asked for, else MLII/II, else the first."""
-    if isinstance(lead, int):
+def select_lead(lead_names: list[str], lead: str | int | None = None, units: list[str] | None = None) -> int:
+    """Choose a lead: the one asked for (name or index), else MLII/II, else the first ECG lead.
+
+    "ECG lead" skips channels such as respiration or blood pressure, judged by
+    name and unit (``units``, when given); with none found, the first lead.
+    """
+    if isinstance(lead, (int, np.integer)) and not isinstance(lead, bool):
         if not 0 <= lead < len(lead_names):
-            raise RecordError(f"lead index {lead} is out of range: the record has {len(lead_names)} leads")
-        return lead
+            raise RecordError(f"lead index {lead} is out of range: the record has {len(lead_names)} leads "
+                              f"({', '.join(lead_names)})")
+        return int(lead)
     upper = [n.strip().upper() for n in lead_names]
     if lead is not None:
-        if lead.strip().upper() in upper:
-            return upper.index(lead.strip().upper())
+        if str(lead).strip().upper() in upper:
+            return upper.index(str(lead).strip().upper())
         raise RecordError(f"lead {lead!r} is not in the record; its leads are {', '.join(lead_names)}")
     for name in PREFERRED_LEADS:
         if name in upper:
             return upper.index(name)
-    return 0
+    units = units or [""] * len(lead_names)
+    return next((i for i, (n, u) in enumerate(zip(lead_names, units)) if is_ecg_channel(n, u)), 0)
 
 
-def read_record(path: str | Path, *, lead: str | None = None, annotator: str | None = "atr",
+def read_record(path: str | Path, *, lead: str | int | None = None, annotator: str | None = "atr",
                 fs: float | None = None, max_hours: float = DEFAULT_MAX_HOURS) -> Record:
-    """Read a WFDB record (path without extension), an .edf or a .csv file."""
+    """Read a WFDB record (path without extension, or its .hea), an .edf or a .csv file.
+
+    Parameters
+    ----------
+    lead : lead checked for content (name or index; default as :func:`select_lead`).
+    annotator : WFDB annotation extension to read if present ("atr"); None reads none.
+        EDF+ annotations are read unless it is None.
+    fs : sampling rate in Hz, for a CSV without a time column (WFDB and EDF files
+        state their own rate; it is not used for them).
+    max_hours : longest record accepted, in hours; checked from the header before reading.
+    """
+    from .formats.csv_format import read_csv
+    from .formats.edf_format import read_edf
+    from .formats.wfdb_format import read_wfdb
+
     path = Path(path)
-    if not path.with_suffix(".hea").exists() and not Path(str(path) + ".hea").exists():
-        raise MissingFileError(f"{path}.hea not found: give a WFDB record path without extension")
-    rec = wfdb.rdrecord(str(path))
-    ann = None
-    if annotator and Path(f"{path}.{annotator}").exists():
-        a = wfdb.rdann(str(path), annotator)
-        ann = Annotations(np.asarray(a.sample, np.int64), np.asarray(a.symbol), list(a.aux_note), annotator)
-    return Record(path.name, rec.p_signal.astype(np.float64), float(rec.fs), list(rec.sig_name),
-                  list(rec.units), ann, {"comments": rec.comments})
+    if fs is not None and (not isinstance(fs, Real) or not math.isfinite(fs) or not MIN_FS <= fs <= MAX_FS):
+        raise SamplingRateError(f"fs={fs!r} is not a sampling rate in {MIN_FS:g}..{MAX_FS:g} Hz")
+    if not (isinstance(max_hours, Real) and max_hours > 0):
+        raise RecordError(f"max_hours={max_hours!r} must be a positive number of hours")
+    suffix = path.suffix.lower()
+    if suffix in (".hea", ".dat"):
+        path, suffix = path.with_suffix(""), ""
+    try:
+        if suffix == ".edf":
+            rec = read_edf(_existing(path), annotator=annotator, max_hours=max_hours)
+        elif suffix == ".csv":
+            rec = read_csv(_existing(path), fs=fs, max_hours=max_hours)
+        elif path.is_file() and not path.with_name(path.name + ".hea").is_file():
+            raise UnsupportedFormatError(f"{path.name}: unsupported file type; accepted: {ACCEPTED}")
+        else:
+            rec = read_wfdb(path, annotator=annotator, max_hours=max_hours)
+    except ECGError:
+        raise
+    except Exception as e:  # anything unforeseen inside numpy/pandas/wfdb: name the file, keep the cause
+        raise MalformedRecordError(f"{path.name}: the file cannot be read ({type(e).__name__}: {e}); "
+                                   "check that it is a complete WFDB, EDF or CSV record") from e
+    return _finish(rec, lead)
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        raise MissingFileError(f"{path} not found; check the path")
+    return path
+
+
+def _finish(rec: Record, lead: str | int | None) -> Record:
+    """Validate a freshly read record once; scale voltages to mV; note NaN shares."""
+    signal = rec.signal
+    if signal.ndim != 2 or signal.shape[0] == 0 or signal.shape[1] == 0:
+        raise SignalQualityError(f"{rec.name}: the record holds no samples; give a record with ECG data")
+    if len(rec.lead_names) != signal.shape[1] or len(rec.units) != signal.shape[1]:
+        raise MalformedRecordError(f"{rec.name}: {signal.shape[1]} signals but {len(rec.lead_names)} lead "
+                                   "names; the header is inconsistent")
+    original = list(rec.units)
+    for j, unit in enumerate(original):
+        k = mv_factor(unit)
+        if k is not None and k != 1.0:
+            col = signal[:, j]  # in place, column by column (no copy of the whole signal)
+            col *= k
+        if k is not None:
+            rec.units[j] = "mV"
+    if rec.units != original:
+        rec.metadata["original_units"] = original
+    nan = np.zeros(signal.shape[1])
+    if not np.isfinite(signal.sum()):  # one cheap pass when all is finite
+        signal[np.isinf(signal)] = np.nan
+        nan = np.isnan(signal).mean(axis=0)
+    rec.metadata["nan_fraction"] = [round(float(x), 6) for x in nan]
+    idx = select_lead(rec.lead_names, lead, rec.units)
+    x = signal[:, idx]
+    name = rec.lead_names[idx]
+    if nan[idx] == 1.0:
+        raise SignalQualityError(f"{rec.name}: lead {name} holds no valid samples (all missing); "
+                                 "choose another lead or check the file")
+    if (np.nanmax(x) == np.nanmin(x)) if nan[idx] else (x.max() == x.min()):
+        raise SignalQualityError(f"{rec.name}: lead {name} is flat (one constant value throughout); "
+                                 "the electrode was probably off; choose another lead or record again")
+    rec.metadata["lead"] = name
+    return rec
+
+
+def read_record_from_files(files: dict[str, bytes], *, fs: float | None = None, annotator: str | None = "atr",
+                           max_hours: float = DEFAULT_MAX_HOURS, lead: str | int | None = None) -> Record:
+    """Read an uploaded record from ``{file name: bytes}``.
+
+    Accepted: a WFDB record (.hea + .dat, optional annotation files), one .zip
+    holding those, one .edf or one .csv. The files go to a temporary folder
+    that is removed before returning.
+    """
+    from .formats.upload import read_files
+
+    return read_files(files, fs=fs, annotator=annotator, max_hours=max_hours, lead=lead)
