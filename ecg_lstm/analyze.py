@@ -120,12 +120,14 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     from .vitals import ecg_vitals
 
     idx = record.lead_index(lead)
-    ecg = record.signal[:, idx]
+    ecg, gaps = _bridge_gaps(record.signal[:, idx])
     fs = record.fs
     if reference_beats:
         peaks, source = reference_beat_samples(record), "reference"
     else:
         peaks, _ = ecg_peaks(ecg, fs)
+        if gaps is not None:  # no beat is invented where the signal was missing
+            peaks = peaks[~gaps[peaks]]
         source = "detected"
     peaks = np.asarray(peaks, dtype=np.int64)
 
@@ -158,6 +160,21 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     return Analysis(record, idx, source, beats, vitals, quality, events, episodes, model)
 
 
+def _bridge_gaps(ecg: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Bridge NaN gaps linearly so that the filters can run; return the gap mask.
+
+    Filtering spreads a single NaN over the whole lead, so gaps are bridged
+    first; the flat bridge then reads as poor quality, and no beat is kept there.
+    """
+    gaps = ~np.isfinite(ecg)
+    if not gaps.any():
+        return ecg, None
+    x = np.flatnonzero(~gaps)
+    filled = ecg.copy()
+    filled[gaps] = np.interp(np.flatnonzero(gaps), x, ecg[x])
+    return filled, gaps
+
+
 def write_outputs(analysis: Analysis, out_dir: str | Path, annotation_ext: str | None = None) -> list[Path]:
     """Write ``<name>.csv`` (beats), ``<name>.json`` (vitals, events, metadata)
     and, with ``annotation_ext``, a WFDB annotation file ``<name>.<ext>``."""
@@ -165,7 +182,7 @@ def write_outputs(analysis: Analysis, out_dir: str | Path, annotation_ext: str |
     out_dir.mkdir(parents=True, exist_ok=True)
     name = analysis.record.name
     csv_path, json_path = out_dir / f"{name}.csv", out_dir / f"{name}.json"
-    analysis.beats.to_csv(csv_path, index=False, float_format="%.6g")
+    analysis.beats.to_csv(csv_path, index=False, float_format="%.6f")
     json_path.write_text(json.dumps(analysis.to_json_dict(), indent=2))
     paths = [csv_path, json_path]
     if annotation_ext:

@@ -1,0 +1,135 @@
+"""Per-beat inputs of the classifier, shared by the dataset and inference.
+
+Everything here is independent of the record's sampling rate, gain and lead
+name: the lead is cleaned at its own rate (``ecg_clean``), resampled to
+``FS`` Hz, windows are defined in seconds, amplitude is divided by the
+record's median R amplitude, and RR intervals are expressed relative to the
+patient's own local and overall rhythm (prematurity is what makes an S beat).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.ndimage import median_filter, percentile_filter
+
+from ..filters import ecg_clean, resample
+
+#: Bumped whenever the features change, so cached datasets rebuild.
+FEATURES_VERSION = 5
+RR_NAMES = ("log_pre_local", "log_post_local", "log_pre_rec", "log_post_rec",
+            "log_local_rec", "pre_s", "post_s", "log_pre_post", "log_pre_local_hi", "log_pre_rec_hi")
+#: Morphology relative to the record's median beat: what is unusual *for this patient*.
+MORPH_NAMES = ("corr_qrs", "corr_all", "log_energy_ratio", "diff_ratio", "width_s", "log_width_ratio",
+               "corr_p", "corr_t", "log_amp_ratio", "diff_max", "diff_min")
+N_FEATURES = len(RR_NAMES) + len(MORPH_NAMES)
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    fs: float = 180.0        # internal rate (Hz): 40 Hz low-pass leaves nothing above 90 Hz
+    pre_s: float = 0.25      # window before the R peak: covers the P wave
+    post_s: float = 0.40     # window after: QRS and the start of T
+    local_beats: int = 17    # beats in the running median that defines "local" RR
+    amp_s: float = 0.06      # half-width (s) searched for each beat's R amplitude
+
+    @property
+    def n_pre(self) -> int:
+        return int(round(self.pre_s * self.fs))
+
+    @property
+    def window(self) -> int:
+        return self.n_pre + int(round(self.post_s * self.fs))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def prepare_signal(ecg: np.ndarray, fs: float, cfg: FeatureConfig) -> np.ndarray:
+    """Clean at the record's own rate, then resample to ``cfg.fs``."""
+    ecg = np.nan_to_num(np.asarray(ecg, dtype=np.float64))
+    return resample(ecg_clean(ecg, fs), fs, cfg.fs)
+
+
+def rr_features(peaks_s: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
+    """(n, 10) float32 RR features from beat times in seconds (sorted)."""
+    n = len(peaks_s)
+    if n < 2:  # no rhythm to compare with: a neutral, "on-time" beat
+        out = np.zeros((n, len(RR_NAMES)), np.float32)
+        out[:, 5:7] = 0.8
+        return out
+    rr = np.clip(np.diff(peaks_s), 0.15, 3.0)
+    pre = np.concatenate([[rr[0]], rr])      # first beat borrows its post-RR
+    post = np.concatenate([rr, [rr[-1]]])
+    rec = np.median(rr)
+    # Running median over neighbouring beats: robust to the premature beat itself.
+    local = median_filter(pre, size=min(cfg.local_beats, n), mode="nearest")
+    # Where premature beats outnumber sinus beats the medians describe the ectopic rhythm;
+    # an upper percentile tracks the slower underlying rhythm (ectopy only shortens RR).
+    local_hi = percentile_filter(pre, 80, size=min(2 * cfg.local_beats - 1, n), mode="nearest")
+    rec_hi = np.percentile(rr, 90)
+    f = np.stack([np.log(pre / local), np.log(post / local), np.log(pre / rec), np.log(post / rec),
+                  np.log(local / rec), pre, post, np.log(pre / post), np.log(pre / local_hi),
+                  np.log(pre / rec_hi)], axis=1)
+    return f.astype(np.float32)
+
+
+def beat_windows(x: np.ndarray, idx: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
+    """(n, 2, window) float32: the normalised beat and its difference to the
+    record's median beat (what makes a beat unusual *for this patient*)."""
+    n_pre, w = cfg.n_pre, cfg.window
+    pad = w  # beats near the edges get windows padded with zeros
+    xp = np.pad(x, pad)
+    # R amplitude per beat: max |x| near the peak; the record median sets the gain.
+    h = max(1, int(round(cfg.amp_s * cfg.fs)))
+    near = xp[(idx + pad)[:, None] + np.arange(-h, h + 1)[None, :]]
+    scale = np.median(np.abs(near).max(axis=1)) if len(idx) else 1.0
+    if not np.isfinite(scale) or scale <= 1e-9:
+        scale = 1.0
+    win = xp[(idx + pad - n_pre)[:, None] + np.arange(w)[None, :]] / scale
+    template = np.median(win, axis=0) if len(idx) else np.zeros(w)
+    return np.stack([win, win - template], axis=1).astype(np.float32)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a - a.mean(axis=-1, keepdims=True)
+    b = b - b.mean(axis=-1, keepdims=True)
+    return (a * b).sum(-1) / np.sqrt((a * a).sum(-1) * (b * b).sum(-1) + 1e-9)
+
+
+def _width(x: np.ndarray, fs: float) -> np.ndarray:
+    """QRS width proxy (s): span where |x| exceeds 30 % of its maximum."""
+    above = np.abs(x) > 0.3 * np.abs(x).max(axis=-1, keepdims=True)
+    first = above.argmax(axis=-1)
+    last = x.shape[-1] - 1 - above[..., ::-1].argmax(axis=-1)
+    return (last - first + 1) / fs
+
+
+def morph_features(win: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
+    """(n, 11) float32 morphology features of (n, 2, L) windows against the record's median beat."""
+    beat = win[:, 0]
+    template = beat[:1] - win[:1, 1] if len(win) else np.zeros((1, cfg.window), np.float32)
+    q = slice(cfg.n_pre - int(0.1 * cfg.fs), cfg.n_pre + int(0.1 * cfg.fs))  # QRS: R +- 100 ms
+    e_b = np.sqrt((beat[:, q] ** 2).sum(-1)) + 1e-6
+    e_t = np.sqrt((template[:, q] ** 2).sum(-1)) + 1e-6
+    w_b, w_t = _width(beat[:, q], cfg.fs), _width(template[:, q], cfg.fs)
+    p = slice(0, cfg.n_pre - int(0.08 * cfg.fs))          # P wave: an ectopic atrial beat changes it
+    t = slice(cfg.n_pre + int(0.1 * cfg.fs), cfg.window)  # ST-T
+    amp = np.abs(beat[:, q]).max(-1) / (np.abs(template[:, q]).max(-1) + 1e-6)
+    f = np.stack([_corr(beat[:, q], template[:, q]), _corr(beat, template), np.log(e_b / e_t),
+                  np.sqrt((win[:, 1, q] ** 2).sum(-1)) / e_t, w_b, np.log(w_b / w_t),
+                  _corr(beat[:, p], template[:, p]), _corr(beat[:, t], template[:, t]), np.log(amp + 1e-6),
+                  win[:, 1, q].max(-1), win[:, 1, q].min(-1)], axis=1)
+    return f.astype(np.float32)
+
+
+def beat_features(ecg: np.ndarray, fs: float, peaks: np.ndarray, cfg: FeatureConfig = FeatureConfig()):
+    """Windows (n, 2, L) and per-beat features (n, 21: RR then morphology) for beats at ``peaks``.
+
+    ``peaks`` are sample numbers at ``fs`` in increasing order (the caller sorts).
+    """
+    peaks = np.asarray(peaks, dtype=np.int64)
+    x = prepare_signal(ecg, fs, cfg)
+    idx = np.clip(np.rint(peaks * (cfg.fs / fs)).astype(np.int64), 0, max(len(x) - 1, 0))
+    win = beat_windows(x, idx, cfg)
+    return win, np.concatenate([rr_features(peaks / float(fs), cfg), morph_features(win, cfg)], axis=1)

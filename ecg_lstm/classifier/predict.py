@@ -1,0 +1,127 @@
+"""``BeatClassifier``: load the shipped weights and label beats.
+
+Inference cost is dominated by one pass of the filter and one pass of the CNN
+per beat; the LSTM then runs over overlapping windows of beat embeddings, all
+windows in a batch, and each beat's logits are a centre-weighted mean of the
+windows that cover it (a beat at a window's edge sees only one side).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import ModelError
+from .aami import CLASSES
+from .features import FEATURES_VERSION, FeatureConfig, beat_features
+from .model import BeatEnsemble, BeatLSTM, ModelConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PATH = ROOT / "models" / "beat_lstm.pt"
+FORMAT = "ecg-lstm-beat/1"
+
+
+def save_checkpoint(path, model: BeatLSTM | BeatEnsemble, config: dict) -> None:
+    """Weights as a plain state_dict plus a JSON-able config dict."""
+    sd = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"format": FORMAT, "config": config, "state_dict": sd}, path)
+
+
+@torch.inference_mode()
+def sequence_logits(model: BeatLSTM | BeatEnsemble, w: torch.Tensor, rr: torch.Tensor, seq_len: int,
+                    chunk: int = 8192) -> torch.Tensor:
+    """(n, C, L), (n, n_rr) beats of one record, in time order -> (n, n_classes) logits
+    (the mean over the members of an ensemble)."""
+    if isinstance(model, BeatEnsemble):
+        return torch.stack([sequence_logits(m, w, rr, seq_len, chunk) for m in model.members]).mean(0)
+    n = len(w)
+    if n == 0:
+        return torch.zeros(0, model.cfg.n_classes)
+    z = torch.cat([model.embed(w[i:i + chunk], rr[i:i + chunk]) for i in range(0, n, chunk)])
+    if n <= seq_len:
+        return model.sequence(z[None])[0]
+    hop = seq_len // 2
+    starts = np.arange(0, n - seq_len + 1, hop)
+    if starts[-1] != n - seq_len:
+        starts = np.append(starts, n - seq_len)
+    idx = torch.as_tensor(starts[:, None] + np.arange(seq_len)[None, :])
+    t = torch.arange(seq_len, dtype=torch.float32)
+    wt = 1.0 - (t - (seq_len - 1) / 2).abs() / (seq_len / 2) + 1e-3  # centre-weighted
+    acc = torch.zeros(n, model.cfg.n_classes)
+    wsum = torch.zeros(n)
+    for i in range(0, len(idx), 1024):
+        part = idx[i:i + 1024]
+        logits = model.sequence(z[part]).float()
+        acc.index_add_(0, part.reshape(-1), (logits * wt[None, :, None]).reshape(-1, acc.shape[1]))
+        wsum.index_add_(0, part.reshape(-1), wt.repeat(len(part)))
+    return acc / wsum[:, None]
+
+
+class BeatClassifier:
+    """AAMI beat classifier: ``predict(ecg, fs, peaks) -> (labels, probs)``."""
+
+    def __init__(self, model: BeatLSTM | BeatEnsemble, config: dict, name: str = "beat_lstm"):
+        self.model = model.eval()
+        self.config = config
+        self.name = name
+        self.features = FeatureConfig(**config["features"])
+        self.seq_len = int(config["seq_len"])
+        self.temperature = float(config.get("temperature", 1.0))
+
+    @classmethod
+    def load(cls, path=None) -> "BeatClassifier":
+        """Load weights saved by training (default: the shipped ``models/beat_lstm.pt``)."""
+        path = Path(path) if path is not None else DEFAULT_PATH
+        if not path.exists():
+            raise ModelError(f"beat classifier weights not found at {path}; run `make train` "
+                             "or give the path of a beat_lstm.pt file")
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:  # truncated zip, wrong file type, pickled objects
+            raise ModelError(f"{path} is not a readable beat classifier weights file "
+                             f"(corrupt or truncated?): {type(e).__name__}") from None
+        if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+            raise ModelError(f"{path} is not a beat classifier checkpoint (expected format {FORMAT}); "
+                             "retrain with `make train` or use the shipped models/beat_lstm.pt")
+        version = ckpt.get("config", {}).get("features_version") if isinstance(ckpt.get("config"), dict) else None
+        if version != FEATURES_VERSION:
+            raise ModelError(f"{path} was trained on beat features version {version}, this code computes "
+                             f"version {FEATURES_VERSION}; retrain with `make train` or update ecg-lstm")
+        try:
+            config = ckpt["config"]
+            mcfg = ModelConfig.from_dict(config["model"])
+            model = BeatEnsemble(mcfg, int(config["members"])) if "members" in config else BeatLSTM(mcfg)
+            model.load_state_dict(ckpt["state_dict"])
+            return cls(model, config, name=f"{path.stem} ({config.get('trained', 'unknown date')})")
+        except (KeyError, TypeError, RuntimeError) as e:
+            raise ModelError(f"{path} does not match the beat classifier model "
+                             f"({type(e).__name__}: {str(e).splitlines()[0][:200]}); retrain it") from None
+
+    def probs_from_features(self, w: np.ndarray, rr: np.ndarray) -> np.ndarray:
+        """Calibrated (n, 5) probabilities for one record's beat features, in time order."""
+        logits = sequence_logits(self.model, torch.as_tensor(w), torch.as_tensor(rr), self.seq_len)
+        return torch.softmax(logits / self.temperature, dim=-1).numpy().astype(np.float64)
+
+    def predict(self, ecg: np.ndarray, fs: float, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Label the beats at ``peaks`` (sample numbers at ``fs``) of the 1-D lead ``ecg``.
+
+        Returns ``labels`` (n,) of "N"/"S"/"V"/"F"/"Q" and ``probs`` (n, 5) in
+        class order N S V F Q, both in the order of ``peaks``.
+        """
+        ecg = np.asarray(ecg, dtype=np.float64)
+        peaks = np.asarray(peaks)
+        if ecg.ndim != 1:
+            raise ValueError(f"ecg must be one lead (1-D), got shape {ecg.shape}")
+        if not np.isfinite(fs) or fs <= 0:
+            raise ValueError(f"sampling rate must be positive, got {fs}")
+        if peaks.ndim != 1 or (len(peaks) and (peaks.min() < 0 or peaks.max() >= len(ecg))):
+            raise ValueError("peaks must be a 1-D array of sample numbers inside the signal")
+        if len(peaks) == 0:
+            return np.zeros(0, dtype="<U1"), np.zeros((0, len(CLASSES)))
+        order = np.argsort(peaks, kind="stable")
+        w, rr = beat_features(ecg, fs, peaks[order].astype(np.int64), self.features)
+        probs = np.empty((len(peaks), len(CLASSES)))
+        probs[order] = self.probs_from_features(w, rr)
+        labels = np.asarray(CLASSES)[probs.argmax(axis=1)]
+        return labels, probs

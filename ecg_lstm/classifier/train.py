@@ -1,0 +1,240 @@
+"""Train the beat classifier on DS1: ``python -m ecg_lstm.classifier.train``.
+
+Writes ``beat_lstm.pt`` (state_dict + config), ``beat_lstm.json`` (config and
+validation metrics) and ``history.json`` (per epoch: loss, validation
+metrics, wall time) to ``--out``; ``--install`` copies the weights and config
+to ``models/``.  Early stopping and temperature scaling use whole held-out DS1
+records (``aami.VALIDATION``); DS2 is never read here.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .aami import CLASSES, DS1, DS2, PACED, TRAIN, VALIDATION
+from .dataset import BeatSet, load_beats
+from .ec57 import confusion, ec57_stats, expected_calibration_error
+from .features import FEATURES_VERSION, FeatureConfig
+from .model import BeatEnsemble, BeatLSTM, ModelConfig
+from .predict import ROOT, save_checkpoint, sequence_logits
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 16          # sequences per step (1,024 beats)
+    seq_len: int = 64             # beats per sequence: ~50 s of rhythm context
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    class_weight_power: float = 0.7  # weight_c = (n_max / n_c) ** power: softer than inverse frequency
+    class_weight_cap: float = 20.0   # Q has 8 DS1 beats; an uncapped weight would dominate
+    aug_scale: float = 0.2        # random gain per sequence: robustness to amplitude normalisation
+    aug_noise: float = 0.02       # additive noise (in units of the median R amplitude)
+    aug_flip: float = 0.5         # probability of inverting a sequence's polarity (lead orientation)
+    patience: int = 10            # epochs without validation improvement before stopping
+    seeds: list = field(default_factory=lambda: [1337, 7, 11])  # one ensemble member per seed
+    threads: int = 1             # 1 beats 2 on a shared 2-core CPU: OpenMP threads spin-wait for each other
+    device: str = "auto"
+    records: list = field(default_factory=lambda: list(TRAIN))
+    val_records: list = field(default_factory=lambda: list(VALIDATION))
+    model: dict = field(default_factory=dict)  # ModelConfig overrides
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def class_weights(labels: np.ndarray, cfg: TrainConfig) -> torch.Tensor:
+    n = np.bincount(labels, minlength=len(CLASSES)).astype(np.float64)
+    w = np.where(n > 0, (n.max() / np.maximum(n, 1)) ** cfg.class_weight_power, 0.0)
+    return torch.tensor(np.minimum(w, cfg.class_weight_cap), dtype=torch.float32)
+
+
+def epoch_windows(bs: BeatSet, seq_len: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_windows, seq_len) beat indices: non-overlapping windows at a random offset per record,
+    so every beat is seen about once per epoch and window edges move between epochs."""
+    out = []
+    for i in range(len(bs.records)):
+        a, b = int(bs.offsets[i]), int(bs.offsets[i + 1])
+        if b - a < seq_len:
+            continue
+        starts = np.arange(a + rng.integers(0, seq_len), b - seq_len + 1, seq_len)
+        out.append(starts[:, None] + np.arange(seq_len)[None, :])
+    idx = np.concatenate(out)
+    return idx[rng.permutation(len(idx))]
+
+
+def evaluate_logits(model: BeatLSTM, bs: BeatSet, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and labels of every beat of ``bs``, record by record as at inference."""
+    model.eval()
+    logits = [sequence_logits(model, torch.as_tensor(w), torch.as_tensor(rr), seq_len)
+              for w, rr, _ in (bs.record(i) for i in range(len(bs.records)))]
+    return torch.cat(logits).numpy(), bs.labels
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Temperature minimising the validation NLL (grid search: robust and 1-D)."""
+    lt, y = torch.as_tensor(logits, dtype=torch.float64), torch.as_tensor(labels)
+    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 121))
+    nll = [nn.functional.cross_entropy(lt / t, y).item() for t in grid]
+    return float(grid[int(np.argmin(nll))])
+
+
+def val_metrics(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> dict:
+    probs = torch.softmax(torch.as_tensor(logits) / temperature, -1).numpy()
+    st = ec57_stats(confusion(labels, probs.argmax(1)))
+    f1 = lambda se, p: 2 * se * p / (se + p) if se and p else 0.0
+    st["score"] = 0.5 * (f1(st["SVEB_Se"], st["SVEB_P"]) + f1(st["VEB_Se"], st["VEB_P"]))
+    st["ece"] = expected_calibration_error(probs, labels)
+    return st
+
+
+def train_member(cfg: TrainConfig, seed: int, tr: BeatSet, va: BeatSet, mcfg: ModelConfig,
+                 device: torch.device, quiet: bool) -> tuple[BeatLSTM, list]:
+    """One network, early-stopped on the validation records; returns its best state and history."""
+    torch.manual_seed(seed)
+    use_amp = device.type == "cuda"
+    model = BeatLSTM(mcfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    loss_fn = nn.CrossEntropyLoss(weight=class_weights(tr.labels, cfg).to(device))
+    W, R, Y = (torch.as_tensor(a) for a in (tr.windows, tr.rr, tr.labels))
+    gen = torch.Generator().manual_seed(seed)
+    history, best, best_state, bad = [], -1.0, None, 0
+    t0 = time.perf_counter()
+    bar = tqdm(range(cfg.epochs), desc=f"seed {seed}", disable=quiet)
+    for epoch in bar:
+        model.train()
+        rng = np.random.default_rng(seed + epoch)
+        idx = torch.as_tensor(epoch_windows(tr, cfg.seq_len, rng))
+        total, steps = 0.0, 0
+        for i in range(0, len(idx), cfg.batch_size):
+            bi = idx[i:i + cfg.batch_size]
+            w, rr, y = W[bi], R[bi], Y[bi]
+            if cfg.aug_scale:
+                w = w * (1 + cfg.aug_scale * (2 * torch.rand(len(bi), 1, 1, 1, generator=gen) - 1))
+            if cfg.aug_flip:
+                w = w * torch.where(torch.rand(len(bi), 1, 1, 1, generator=gen) < cfg.aug_flip, -1.0, 1.0)
+            if cfg.aug_noise:
+                w = w + cfg.aug_noise * torch.randn(w.shape, generator=gen)
+            w, rr, y = w.to(device), rr.to(device), y.to(device)
+            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
+                logits = model(w, rr)
+                loss = loss_fn(logits.float().reshape(-1, mcfg.n_classes), y.reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(opt)
+            scaler.update()
+            total, steps = total + loss.item(), steps + 1
+        sched.step()
+        model.cpu()
+        vm = val_metrics(*evaluate_logits(model, va, cfg.seq_len))
+        model.to(device)
+        row = {"epoch": epoch + 1, "loss": total / max(steps, 1), "wall_s": round(time.perf_counter() - t0, 2),
+               **{k: vm[k] for k in ("score", "accuracy", "SVEB_Se", "SVEB_P", "VEB_Se", "VEB_P", "ece")}}
+        history.append(row)
+        bar.set_postfix(loss=f"{row['loss']:.3f}", val=f"{vm['score']:.3f}")
+        if vm["score"] > best:
+            best, bad = vm["score"], 0
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        else:
+            bad += 1
+            if bad >= cfg.patience:
+                break
+    model.cpu().load_state_dict(best_state)
+    return model.eval(), history
+
+
+def train(cfg: TrainConfig, out: Path, data_dir=None, quiet: bool = False, feat=FeatureConfig()) -> dict:
+    """Train one member per seed, calibrate the ensemble on validation; returns the saved config."""
+    leaked = sorted(set(cfg.records + cfg.val_records) & set(DS2 + PACED))
+    if leaked:
+        raise ValueError(f"records {leaked} are DS2 or paced: training and validation use DS1 only")
+    device = pick_device(cfg.device)
+    if device.type == "cpu":
+        torch.set_num_threads(cfg.threads)
+    all_recs = [r for r in DS1 if r in cfg.records + cfg.val_records] or cfg.records + cfg.val_records
+    beats = load_beats(all_recs, data_dir, feat)
+    tr, va = beats.subset(cfg.records), beats.subset(cfg.val_records)
+    mcfg = ModelConfig.from_dict({"window": feat.window, "n_rr": tr.rr.shape[1], **cfg.model})
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    ensemble, histories = BeatEnsemble(mcfg, len(cfg.seeds)), []
+    for k, seed in enumerate(cfg.seeds):
+        member, hist = train_member(cfg, seed, tr, va, mcfg, device, quiet)
+        ensemble.members[k].load_state_dict(member.state_dict())
+        histories.append({"seed": seed, "best_epoch": int(np.argmax([h["score"] for h in hist]) + 1), "history": hist})
+    train_s = time.perf_counter() - t0
+    ensemble.eval()
+    logits, labels = evaluate_logits(ensemble, va, cfg.seq_len)
+    temp = fit_temperature(logits, labels)
+    config = {
+        "classes": list(CLASSES), "features": feat.to_dict(), "features_version": FEATURES_VERSION,
+        "model": mcfg.to_dict(), "members": len(cfg.seeds), "seq_len": cfg.seq_len, "temperature": temp,
+        "train": asdict(cfg), "trained": dt.date.today().isoformat(), "device": str(device),
+        "train_time_s": round(train_s, 1), "epochs_run": [len(h["history"]) for h in histories],
+        "best_epoch": [h["best_epoch"] for h in histories],
+        "validation": {"uncalibrated": val_metrics(logits, labels), "calibrated": val_metrics(logits, labels, temp)},
+        "n_parameters": sum(p.numel() for p in ensemble.parameters()),
+    }
+    save_checkpoint(out / "beat_lstm.pt", ensemble, config)
+    (out / "beat_lstm.json").write_text(json.dumps(config, indent=2))
+    (out / "history.json").write_text(json.dumps({"members": histories, "train_time_s": round(train_s, 1)}, indent=2))
+    return config
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="Train the LSTM beat classifier on DS1.")
+    p.add_argument("--config", help="JSON file with TrainConfig fields")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--records", nargs="+", help="training records (DS1 only)")
+    p.add_argument("--val-records", nargs="+", help="validation records (DS1 only)")
+    p.add_argument("--out", default="runs/beat_lstm", help="run folder (default runs/beat_lstm)")
+    p.add_argument("--data-dir", help="MIT-BIH folder (default $ECG_DATA_DIR or data/mitdb)")
+    p.add_argument("--device", help="cpu, cuda or auto (default)")
+    p.add_argument("--seeds", nargs="+", type=int, help="one ensemble member per seed (default 1337 7 11)")
+    p.add_argument("--no-context", action="store_true", help="ablation: per-beat MLP instead of the LSTM")
+    p.add_argument("--no-rr", action="store_true", help="ablation: without RR features")
+    p.add_argument("--install", action="store_true", help="copy the weights and config to models/")
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    cfg = TrainConfig(**json.loads(Path(args.config).read_text())) if args.config else TrainConfig()
+    for name in ("epochs", "records", "val_records", "device", "seeds"):
+        if getattr(args, name) is not None:
+            setattr(cfg, name, getattr(args, name))
+    if args.no_context:
+        cfg.model["use_context"] = False
+    if args.no_rr:
+        cfg.model["use_rr"] = False
+    out = Path(args.out)
+    config = train(cfg, out, args.data_dir, quiet=args.quiet)
+    v = config["validation"]["calibrated"]
+    print(f"{out}: {len(cfg.seeds)} members, epochs {config['epochs_run']} in {config['train_time_s']:.0f} s, "
+          f"best epochs {config['best_epoch']}; validation ({', '.join(cfg.val_records)}): accuracy {v['accuracy']:.3f}, "
+          f"VEB Se/+P {v['VEB_Se']:.3f}/{v['VEB_P'] or 0:.3f}, SVEB Se/+P {v['SVEB_Se']:.3f}/{v['SVEB_P'] or 0:.3f}, "
+          f"ECE {v['ece']:.3f} (T={config['temperature']:.2f})")
+    if args.install:
+        dest = ROOT / "models"
+        for f in ("beat_lstm.pt", "beat_lstm.json"):
+            shutil.copy2(out / f, dest / f)
+        print(f"installed into {dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

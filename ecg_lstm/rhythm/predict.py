@@ -1,0 +1,225 @@
+"""Rhythm episodes of a record from its beat positions.
+
+:class:`RhythmClassifier` labels every beat from the RR window centred on it,
+then turns the beat labels into episodes:
+
+1. beat probabilities are averaged over ``smooth_beats`` neighbouring beats;
+2. hysteresis on atrial fibrillation: an AF episode starts where P(AF) rises to
+   ``af_enter`` and lasts until it falls below ``af_exit``, so a probability
+   hovering near the threshold does not flicker; elsewhere the beat is "N" or
+   "OTHER", whichever is more probable;
+3. episodes shorter than ``min_episode_s`` are merged into the longer
+   neighbour, shortest first, so the output has no runs of a few beats.
+
+The defaults below (9 beats, 0.6 / 0.4, 10 s) are replaced by the settings
+stored with the weights (``postprocessing`` in ``rhythm_lstm.json``), chosen on
+held-out DS1 records at training time; the shipped model uses 0.7 / 0.5 and
+30 s (the usual clinical minimum for an AF episode) without smoothing.
+
+Episodes cover the record: the first starts at sample 0, each ends where the
+next begins, the last ends at ``n_samples`` (or just after the last beat).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..errors import ModelError, RecordError, SamplingRateError
+from .features import WINDOW, rhythm_inputs
+from .labels import CLASSES
+from .model import RhythmLSTM
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "rhythm_lstm.pt"
+EPISODE_COLUMNS = ["label", "start_sample", "end_sample", "start_s", "end_s", "confidence"]
+#: Labels counted as atrial fibrillation / flutter by :func:`af_burden`.
+AF_LABELS = ("AFIB", "AFL")
+#: Fewest beats for which a rhythm is reported.
+MIN_BEATS = 8
+
+
+class RhythmClassifier:
+    """Rhythm LSTM plus episode post-processing (see the module docstring)."""
+
+    def __init__(self, model: RhythmLSTM, config: dict | None = None, *, smooth_beats: int = 9,
+                 af_enter: float = 0.6, af_exit: float = 0.4, min_episode_s: float = 10.0):
+        self.model = model.eval()
+        self.config = config or {}
+        self.name = self.config.get("name", "rhythm_lstm")
+        self.window = int(self.config.get("window_rr", WINDOW))
+        self.smooth_beats, self.af_enter, self.af_exit = smooth_beats, af_enter, af_exit
+        self.min_episode_s = min_episode_s
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **kwargs) -> "RhythmClassifier":
+        """Load weights (default: the shipped ``models/rhythm_lstm.pt``) and the
+        ``.json`` beside them (or ``config.json`` of a run folder) when present;
+        its ``postprocessing`` settings replace the defaults, ``kwargs`` replace both.  Raises ModelError when the file is
+        missing, corrupt, or not weights of this model."""
+        path = Path(path) if path is not None else DEFAULT_WEIGHTS
+        if not path.exists():
+            raise ModelError(f"rhythm model weights not found at {path}; run `make train-rhythm` "
+                             "(python -m ecg_lstm.rhythm.train --install) or give the path of a weights file")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types for a bad file
+            raise ModelError(f"cannot read rhythm model weights {path}: the file is corrupt or not a "
+                             f"PyTorch weights file ({type(exc).__name__}); reinstall or retrain it") from exc
+        try:
+            hidden = int(state["lstm.weight_hh_l0"].shape[1])
+            model = RhythmLSTM(hidden=hidden)
+            model.load_state_dict(state)
+        except Exception as exc:
+            raise ModelError(f"{path} does not hold rhythm LSTM weights matching this version of ecg-lstm "
+                             f"({type(exc).__name__}: {str(exc)[:200]}); retrain with `make train-rhythm`") from exc
+        config = {}
+        cfg_path = path.with_suffix(".json")
+        if not cfg_path.exists():  # a training run folder: weights.pt beside config.json
+            cfg_path = path.parent / "config.json"
+        if cfg_path.exists():
+            try:
+                config = json.loads(cfg_path.read_text())
+            except ValueError as exc:
+                raise ModelError(f"{cfg_path} is not valid JSON; reinstall the model files") from exc
+            if config.get("classes", list(CLASSES)) != list(CLASSES):
+                raise ModelError(f"{cfg_path} lists classes {config.get('classes')}, expected {list(CLASSES)}")
+        # Post-processing chosen at training time (held-out DS1 records); kwargs override it.
+        post = {k: v for k, v in config.get("postprocessing", {}).items()
+                if k in ("smooth_beats", "af_enter", "af_exit", "min_episode_s")}
+        return cls(model, config, **{**post, **kwargs})
+
+    # -- beat level -----------------------------------------------------------------
+    def predict_beats(self, peaks, fs: float, labels=None) -> np.ndarray:
+        """Probability of each class (order :data:`CLASSES`) per beat, shape (n, 3)."""
+        peaks, fs, labels = _validate(peaks, fs, labels)
+        if len(peaks) < MIN_BEATS:
+            return np.zeros((len(peaks), len(CLASSES)), np.float32)
+        seq, feat = rhythm_inputs(peaks, fs, labels, self.window)
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(seq), 4096):
+                logits = self.model(torch.from_numpy(seq[i:i + 4096]), torch.from_numpy(feat[i:i + 4096]))
+                out.append(torch.softmax(logits, dim=1).numpy())
+        return np.concatenate(out)
+
+    # -- episodes -------------------------------------------------------------------
+    def predict(self, peaks, fs: float, labels=None, n_samples: int | None = None) -> pd.DataFrame:
+        """Rhythm episodes covering the record.
+
+        Parameters
+        ----------
+        peaks : beat positions, sample numbers at ``fs`` Hz, increasing.
+        fs : sampling rate in Hz.
+        labels : optional beat classes (N/S/V/F/Q) per peak; S/V/F beats are
+            flagged as ectopic so regular rhythm with ectopics is not taken for AF.
+        n_samples : record length in samples (default: one past the last peak).
+
+        Returns a DataFrame with columns label ("N", "AFIB", "OTHER"),
+        start_sample, end_sample, start_s, end_s, confidence (mean probability
+        of the label over the episode's beats); empty with fewer than 8 beats.
+        """
+        peaks, fs, labels = _validate(peaks, fs, labels)
+        if len(peaks) < MIN_BEATS:
+            return pd.DataFrame(columns=EPISODE_COLUMNS)
+        probs = self.predict_beats(peaks, fs, labels)
+        return episodes_from_probs(probs, peaks, fs, n_samples, smooth_beats=self.smooth_beats,
+                                   af_enter=self.af_enter, af_exit=self.af_exit, min_episode_s=self.min_episode_s)
+
+
+def _validate(peaks, fs, labels):
+    try:
+        fs = float(fs)
+    except (TypeError, ValueError):
+        raise SamplingRateError(f"sampling rate must be a number in Hz, got {fs!r}") from None
+    if not np.isfinite(fs) or fs <= 0:
+        raise SamplingRateError(f"sampling rate must be positive, got {fs}")
+    peaks = np.asarray(peaks)
+    if peaks.ndim != 1:
+        raise RecordError(f"peaks must be a 1-D array of sample numbers, got shape {peaks.shape}")
+    peaks = peaks.astype(np.int64)
+    if len(peaks) > 1 and np.any(np.diff(peaks) <= 0):
+        raise RecordError("peaks must be strictly increasing sample numbers; sort them and drop duplicates")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if len(labels) != len(peaks):
+            raise RecordError(f"labels has {len(labels)} entries for {len(peaks)} peaks; give one label per peak")
+    return peaks, fs, labels
+
+
+def _smooth(probs: np.ndarray, width: int) -> np.ndarray:
+    if width <= 1 or len(probs) < width:
+        return probs
+    kernel = np.ones(width) / width
+    pad = np.pad(probs, ((width // 2, width - 1 - width // 2), (0, 0)), mode="edge")
+    return np.stack([np.convolve(pad[:, c], kernel, mode="valid") for c in range(probs.shape[1])], axis=1)
+
+
+def beat_labels(probs: np.ndarray, af_enter: float = 0.6, af_exit: float = 0.4) -> np.ndarray:
+    """Class index per beat: hysteresis on AF, N vs OTHER by probability elsewhere."""
+    af, n, other = (CLASSES.index(c) for c in ("AFIB", "N", "OTHER"))
+    out = np.where(probs[:, n] >= probs[:, other], n, other)
+    in_af = False
+    for i, p in enumerate(probs[:, af]):
+        in_af = p >= af_exit if in_af else p >= af_enter
+        if in_af:
+            out[i] = af
+    return out
+
+
+def merge_short_runs(lab: np.ndarray, times_s: np.ndarray, end_s: float, min_s: float) -> np.ndarray:
+    """Relabel runs shorter than ``min_s`` seconds as their longer neighbour, shortest first."""
+    lab = lab.copy()
+    while True:
+        starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+        if len(starts) < 2:
+            return lab
+        bounds = np.r_[times_s[starts], end_s]
+        dur = np.diff(bounds)
+        k = int(np.argmin(dur))
+        if dur[k] >= min_s:
+            return lab
+        stop = starts[k + 1] if k + 1 < len(starts) else len(lab)
+        left = dur[k - 1] if k > 0 else -1.0
+        right = dur[k + 1] if k + 1 < len(starts) else -1.0
+        lab[starts[k]:stop] = lab[starts[k - 1]] if left >= right else lab[stop]
+
+
+def episodes_from_probs(probs, peaks, fs: float, n_samples: int | None = None, *, smooth_beats: int = 9,
+                        af_enter: float = 0.6, af_exit: float = 0.4, min_episode_s: float = 10.0) -> pd.DataFrame:
+    """Beat probabilities -> episode table (see the module docstring)."""
+    peaks = np.asarray(peaks, np.int64)
+    n_samples = int(n_samples) if n_samples is not None else int(peaks[-1]) + 1
+    sm = _smooth(np.asarray(probs, np.float64), smooth_beats)
+    lab = beat_labels(sm, af_enter, af_exit)
+    lab = merge_short_runs(lab, peaks / fs, n_samples / fs, min_episode_s)
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    stops = np.r_[starts[1:], len(lab)]
+    rows = []
+    for i, (a, b) in enumerate(zip(starts, stops)):
+        s0 = 0 if i == 0 else int(peaks[a])
+        s1 = n_samples if b == len(lab) else int(peaks[b])
+        rows.append({"label": CLASSES[lab[a]], "start_sample": s0, "end_sample": s1,
+                     "start_s": s0 / fs, "end_s": s1 / fs, "confidence": float(sm[a:b, lab[a]].mean())})
+    return pd.DataFrame(rows, columns=EPISODE_COLUMNS)
+
+
+def af_burden(episodes: pd.DataFrame, duration_s: float) -> float:
+    """Share of ``duration_s`` (seconds) spent in AF or flutter episodes, in %."""
+    if not duration_s or duration_s <= 0:
+        raise ValueError(f"duration_s must be positive, got {duration_s}")
+    if episodes is None or len(episodes) == 0:
+        return 0.0
+    af = episodes[episodes["label"].isin(AF_LABELS)]
+    return float(100.0 * (af["end_s"] - af["start_s"]).sum() / duration_s)
+
+
+def episodes_to_wfdb(episodes: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
+    """Episodes as WFDB rhythm annotations, as MIT-BIH writes them: one ``+``
+    at each episode start with the rhythm in aux_note (``"(AFIB"``, ``"(N"``, ...)."""
+    if episodes is None or len(episodes) == 0:
+        return np.zeros(0, np.int64), [], []
+    samples = episodes["start_sample"].to_numpy(np.int64)
+    return samples, ["+"] * len(samples), [f"({lab}" for lab in episodes["label"]]
