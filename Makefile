@@ -10,7 +10,7 @@ export ECG_MIRROR
 # Where the dataset, training and evaluation read the database from.
 ECG_DATA_DIR ?= $(DATA)/$(DB)
 
-.PHONY: help setup setup-bench data dashboard test test-slow test-all dataset train evaluate \
+.PHONY: help setup setup-bench data dashboard test test-slow test-all dataset train ablate evaluate \
         train-rhythm evaluate-rhythm bench bench-qrs bench-dashboard clean
 
 help:
@@ -46,14 +46,17 @@ test-slow: setup  ## run only the slow checks
 dataset: setup  ## build the beat dataset from data/mitdb (cached under data/processed/)
 	$(PY) -m ecg_lstm.classifier.dataset --data-dir $(ECG_DATA_DIR)
 
-train: setup  ## train the beat classifier on DS1 (GPU when present) into runs/
-	$(PY) -m ecg_lstm.classifier.train --data-dir $(ECG_DATA_DIR)
+train: setup  ## train the beat classifier on DS1 (GPU when present) into runs/, install it in models/
+	$(PY) -m ecg_lstm.classifier.train --data-dir $(ECG_DATA_DIR) --install
+
+ablate: setup  ## ablation of the beat classifier (sequence context, RR features) on DS2
+	$(PY) -m ecg_lstm.classifier.ablation --data-dir $(ECG_DATA_DIR)
 
 evaluate: setup  ## EC57 report of the shipped beat classifier on DS2 into reports/
 	$(PY) -m ecg_lstm.classifier.evaluate --data-dir $(ECG_DATA_DIR)
 
-train-rhythm: setup  ## train the rhythm (atrial fibrillation) classifier on DS1
-	$(PY) -m ecg_lstm.rhythm.train --data-dir $(ECG_DATA_DIR)
+train-rhythm: setup  ## train the rhythm (atrial fibrillation) classifier on DS1, install it in models/
+	$(PY) -m ecg_lstm.rhythm.train --data-dir $(ECG_DATA_DIR) --install
 
 evaluate-rhythm: setup  ## AF episode and duration statistics on DS2 into reports/
 	$(PY) -m ecg_lstm.rhythm.evaluate --data-dir $(ECG_DATA_DIR)

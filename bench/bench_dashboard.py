@@ -1,0 +1,194 @@
+"""Dashboard speed through a real browser (headless Chromium + selenium).
+
+Measures, with the dashboard served on a free loopback port:
+  * upload -> results: from giving the uploader a 30-min MIT-BIH record's
+    .hea/.dat/.atr to the trace drawn and the page idle (target <= 3 s).
+    ``cold``: the first upload after the server starts (imports and model loading
+    included); ``warm``: another record once the models are loaded (the
+    analysis itself is not cached); ``cached``: the same files again.
+  * jump to an event: from a click on a row of the event table to the ECG chart
+    drawn around the new centre (target <= 1 s). The click itself (selenium's
+    pointer actions) is inside the figure.
+
+Figures are printed and written to ``bench/results/dashboard.json``; the last page
+is saved as ``bench/results/dashboard_bench.png``.
+Usage: python bench/bench_dashboard.py [--data-dir data/mitdb] [--records 208 119] [--jumps 5]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dashboard import browser  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+UPLOAD_TARGET_S, JUMP_TARGET_S = 3.0, 1.0
+
+
+def _copy(data_dir: Path, name: str, dest: Path) -> list[Path]:
+    out = []
+    for ext in ("hea", "dat", "atr"):
+        if (data_dir / f"{name}.{ext}").exists():
+            shutil.copy(data_dir / f"{name}.{ext}", dest / f"{name}.{ext}")
+            out.append(dest / f"{name}.{ext}")
+    return out
+
+
+def time_upload(driver, url: str, files: list[Path], name: str) -> float:
+    """Fresh page, upload, wait for the trace of this record; seconds."""
+    driver.get(url)
+    browser.wait_ready(driver)
+    # The first page loads the models once drawn; let that finish, as a user picking files would.
+    time.sleep(1.0)
+    browser.wait_for(driver, lambda d: not browser.running(d), 60, "the idle page")
+    t0 = time.perf_counter()
+    browser.upload(driver, files)
+    try:
+        browser.wait_for(driver, lambda d: _caption(d).startswith(f"upload: {name}") and browser.results_shown(d),
+                         180, f"the results of {name}")
+    except TimeoutError:
+        driver.save_screenshot(str(RESULTS / "dashboard_bench_failed.png"))
+        raise
+    dt = time.perf_counter() - t0
+    errors = browser.errors_on_page(driver)
+    if errors:
+        raise RuntimeError(f"error on the page after uploading {name}: {errors[0][:300]}")
+    return dt
+
+
+def _caption(driver) -> str:
+    els = driver.find_elements("css selector", '[data-testid="stMain"] [data-testid="stCaptionContainer"]')
+    return els[0].text.strip() if els else ""
+
+
+def _centre(driver) -> str:
+    els = driver.find_elements("css selector", '.st-key-trace_center_s [data-testid="stSliderThumbValue"]')
+    return els[0].text.strip() if els else ""
+
+
+def _trace_range(driver):
+    """The x range (s) the ECG chart shows now, read from plotly in the page."""
+    return driver.execute_script(
+        "const p = document.querySelector('.st-key-ecg_chart .js-plotly-plot');"
+        "return p && p._fullLayout ? p._fullLayout.xaxis.range : null;")
+
+
+def time_jump(driver, row: int) -> tuple[float | None, str, str]:
+    """Click row ``row`` of the event table (its selection checkbox); seconds until the
+    ECG chart shows the new window. Returns (seconds, centre before, centre after)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    table = driver.find_element("css selector", ".st-key-events_table")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", table)
+    time.sleep(0.3)
+    grid = table.find_element("css selector", "canvas") if table.find_elements("css selector", "canvas") else table
+    before, range_before = _centre(driver), _trace_range(driver)
+    w, h = grid.size["width"], grid.size["height"]
+    # Glide data grid: 35 px header, 35 px rows; the selection checkbox is the first column.
+    dx, dy = -w / 2 + 18, -h / 2 + 35 + 17 + 35 * row
+    t0 = time.perf_counter()
+    ActionChains(driver).move_to_element_with_offset(grid, int(dx), int(dy)).click().perform()
+    def moved(d) -> bool:
+        # The slider shows the new centre and the ECG chart is drawn around it.
+        centre, shown = _centre(d), _trace_range(d)
+        if not shown or shown == range_before:
+            return False
+        return abs((shown[0] + shown[1]) / 2 - float(centre.split()[0])) <= (shown[1] - shown[0]) / 2
+
+    try:
+        browser.wait_for(driver, moved, 10, "the trace at the event")
+    except TimeoutError:
+        if _centre(driver) == before:
+            return None, before, before  # an event at the same second as the last one: nothing to move
+        driver.save_screenshot(str(RESULTS / "dashboard_bench_failed.png"))
+        raise
+    return time.perf_counter() - t0, before, _centre(driver)
+
+
+def analysis_only(data_dir: Path, name: str) -> float:
+    """Seconds of read + analyze_record for the record in this process (models loaded first):
+    the part of the upload time that is the library's, not the page's."""
+    from ecg_lstm.analyze import analyze_record
+    from ecg_lstm.classifier.predict import BeatClassifier
+    from ecg_lstm.record import read_record_from_files
+    from ecg_lstm.rhythm.predict import RhythmClassifier
+
+    from ecg_lstm.errors import ECGError
+
+    loaded = []
+    for cls in (BeatClassifier, RhythmClassifier):
+        try:
+            loaded.append(cls.load())
+        except ECGError:  # as in the dashboard: a model that cannot load is skipped
+            loaded.append(None)
+    clf, rhythm = loaded
+    files = {p.name: p.read_bytes() for p in data_dir.glob(f"{name}.*") if p.suffix in (".hea", ".dat", ".atr")}
+    t0 = time.perf_counter()
+    analyze_record(read_record_from_files(files), classifier=clf, rhythm=rhythm)
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data-dir", default=str(ROOT / "data" / "mitdb"))
+    p.add_argument("--records", nargs=2, default=["208", "119"], help="two 30-min records: cold then warm")
+    p.add_argument("--jumps", type=int, default=5)
+    args = p.parse_args()
+    data_dir = Path(args.data_dir)
+    if not (data_dir / f"{args.records[0]}.hea").exists():
+        print(f"MIT-BIH not found in {data_dir}; run `make data` or give --data-dir", file=sys.stderr)
+        return 2
+    chromium, chromedriver = browser.find_browser()
+    if not chromium or not chromedriver:
+        print("headless Chromium not installed (apt-get install chromium chromium-driver)", file=sys.stderr)
+        return 2
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out: dict = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
+                             "browser": chromium}, "targets_s": {"upload": UPLOAD_TARGET_S, "jump": JUMP_TARGET_S}}
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as empty:
+        files = {r: _copy(data_dir, r, Path(tmp)) for r in args.records}
+        # An empty local folder: the page then holds only what the upload brings.
+        with browser.serve(env={"ECG_DATA_DIR": empty}) as url, browser.chromium() as driver:
+            a, b = args.records
+            cold = time_upload(driver, url, files[a], a)
+            warm = time_upload(driver, url, files[b], b)
+            cached = time_upload(driver, url, files[a], a)
+            out["upload_s"] = {"record_cold": a, "cold": round(cold, 3), "record_warm": b, "warm": round(warm, 3),
+                               "cached": round(cached, 3)}
+            jumps, row = [], 1
+            while len(jumps) < args.jumps and row < 4 * args.jumps:
+                dt, before, after = time_jump(driver, row=row % 8)
+                row += 1
+                if dt is not None:
+                    jumps.append(round(dt, 3))
+            out["jump_s"] = {"runs": jumps, "median": round(statistics.median(jumps), 3), "max": max(jumps)}
+            driver.save_screenshot(str(RESULTS / "dashboard_bench.png"))
+    out["analysis_only_s"] = {"record": args.records[1], "seconds": round(analysis_only(data_dir, args.records[1]), 3)}
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    out["pass"] = {"upload_warm": out["upload_s"]["warm"] <= UPLOAD_TARGET_S,
+                   "jump": out["jump_s"]["median"] <= JUMP_TARGET_S}
+    (RESULTS / "dashboard.json").write_text(json.dumps(out, indent=2))
+    u, j = out["upload_s"], out["jump_s"]
+    print(f"upload -> results, 30-min record: {u['warm']:.2f} s warm ({b}), {u['cold']:.2f} s cold ({a}, model "
+          f"loading included), {u['cached']:.2f} s cached   (target <= {UPLOAD_TARGET_S:g} s)")
+    print(f"  of which reading + analyze_record in this process: {out['analysis_only_s']['seconds']:.2f} s; "
+          f"load average {out['load_average']}")
+    print(f"jump to an event: median {j['median']:.2f} s, max {j['max']:.2f} s over {len(jumps)} clicks "
+          f"(target <= {JUMP_TARGET_S:g} s)")
+    print(f"written {RESULTS / 'dashboard.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

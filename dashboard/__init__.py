@@ -1,0 +1,1 @@
+"""Streamlit dashboard of ecg-lstm: `make dashboard` serves dashboard/app.py."""

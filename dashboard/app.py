@@ -1,0 +1,79 @@
+"""ecg-lstm monitoring dashboard.
+
+    .venv/bin/python -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501
+
+The page lays out what the library computes (``ecg_lstm.analyze``); it holds
+no signal processing of its own. Sidebar: choose a record. Main: overview,
+trace, then tabs for events, rhythm, the reference comparison, live replay,
+the model and export.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import loading  # noqa: E402
+from dashboard.sections import (events, export, live, model, overview, reference, rhythm, source,  # noqa: E402
+                                trace_view)
+
+CSS = """
+<style>
+.ecg-alarm{background:#c62828;color:#fff;font-weight:700;padding:.6rem 1rem;border-radius:.4rem;
+           letter-spacing:.05em;animation:blink 1s step-start infinite}
+.ecg-ok{background:#e8f5e9;color:#2e7d32;padding:.6rem 1rem;border-radius:.4rem}
+@keyframes blink{50%{opacity:.55}}
+div[data-testid="stMetricValue"]{font-size:1.3rem}
+</style>
+"""
+
+
+TABS = {
+    "Events": events.render,
+    "Rhythm & HRV": rhythm.render,
+    "Reference comparison": reference.render,
+    "Live monitor": live.render,
+    "Model": lambda analysis: model.render(),
+    "Export": export.render,
+}
+
+
+def welcome() -> None:
+    st.markdown(
+        "Choose a record in the sidebar: **upload** WFDB files (.hea + .dat, with .atr for a comparison "
+        "with reference annotations, or one .zip of them), an EDF or a CSV file; **open** one of the local "
+        "records; or **download** one from PhysioNet.\n\n"
+        "Each beat is detected and labelled (N normal, S supraventricular ectopic, V ventricular ectopic, "
+        "F fusion, Q unclassifiable); the page then shows the vitals, the trace with every beat marked, "
+        "the arrhythmia events (a click shows each on the trace), rhythm plots, the comparison with the "
+        "reference annotations, a live replay, and the exports.")
+
+
+def main() -> None:
+    st.set_page_config(page_title="ecg-lstm monitor", page_icon=":material/monitor_heart:", layout="wide")
+    st.markdown(CSS, unsafe_allow_html=True)
+    st.title("ECG monitor", anchor=False)
+    source.render()
+    analysis = st.session_state.get("analysis")
+    if analysis is None:
+        welcome()
+        # The page is on screen; load the models while the user picks a record.
+        loading.warm_up()
+        return
+    st.caption(st.session_state.get("source_label", ""))
+    overview.render(analysis)
+    trace_view.render(analysis)
+    # Only the open tab runs (and is sent to the browser): the page stays light for long records.
+    tabs = st.tabs(list(TABS), key="main_tabs", on_change="rerun")
+    for tab, render in zip(tabs, TABS.values()):
+        if tab.open:
+            with tab:
+                render(analysis)
+
+
+main()

@@ -1,0 +1,142 @@
+"""Drive the dashboard in headless Chromium (selenium), for the browser test and the benchmark.
+
+    with serve() as url, chromium() as driver:
+        driver.get(url); wait_ready(driver)
+        upload(driver, [".../100.hea", ".../100.dat", ".../100.atr"]); wait_results(driver)
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+CHROMEDRIVER = ("/usr/bin/chromedriver",)
+
+
+def find_browser() -> tuple[str | None, str | None]:
+    """Paths of Chromium and chromedriver, or None where absent."""
+    b = next((p for p in CHROMIUM if Path(p).exists()), None)
+    d = next((p for p in CHROMEDRIVER if Path(p).exists()), None) or shutil.which("chromedriver")
+    return b, d
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(app: str | Path = ROOT / "dashboard" / "app.py", env: dict | None = None, timeout_s: float = 60.0):
+    """Run the dashboard on a free loopback port; yields its URL, stops it after."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--server.headless", "true"]
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        t0 = time.monotonic()
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the dashboard exited: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() - t0 > timeout_s:
+                raise TimeoutError(f"the dashboard did not answer on {url} within {timeout_s:.0f} s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def chromium(width: int = 1500, height: int = 1800):
+    """A headless Chromium driven by selenium, with a fresh profile removed afterwards."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser, driver_path = find_browser()
+    if not browser or not driver_path:
+        raise FileNotFoundError("chromium/chromedriver not installed (apt-get install chromium chromium-driver)")
+    profile = tempfile.mkdtemp(prefix="ecg-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--no-first-run", f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+        opts.add_argument(a)
+    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(driver, predicate, timeout_s: float = 30.0, what: str = "the page"):
+    """Poll ``predicate(driver)`` until truthy; returns its value."""
+    t0 = time.monotonic()
+    while True:
+        v = predicate(driver)
+        if v:
+            return v
+        if time.monotonic() - t0 > timeout_s:
+            raise TimeoutError(f"{what} did not appear within {timeout_s:.0f} s")
+        time.sleep(0.05)
+
+
+def _css(driver, sel):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, sel)
+
+
+def running(driver) -> bool:
+    """True while the script is running (Streamlit's status widget shows)."""
+    return bool(_css(driver, '[data-testid="stStatusWidget"]'))
+
+
+def wait_ready(driver, timeout_s: float = 60.0) -> None:
+    """Wait for the first render (the sidebar uploader)."""
+    wait_for(driver, lambda d: _css(d, 'input[type="file"]'), timeout_s, "the upload control")
+
+
+def upload(driver, paths: list[str | Path]) -> None:
+    """Give the uploader these files at once (as selecting them in the file dialog would)."""
+    field = _css(driver, 'input[type="file"]')[0]
+    field.send_keys("\n".join(str(Path(p).resolve()) for p in paths))
+
+
+def results_shown(driver) -> bool:
+    """The trace and the navigator have been drawn (plotly's main SVG of each is in the page).
+
+    Streamlit's "running" indicator is not waited for: it lingers a moment after the
+    script has finished, so it would add its fade-out to every figure."""
+    return bool(_css(driver, '.st-key-ecg_chart .main-svg')) and bool(_css(driver, '.st-key-nav_chart .main-svg'))
+
+
+def errors_on_page(driver) -> list[str]:
+    """Texts of exceptions and error alerts on the page."""
+    out = [e.text for e in _css(driver, '[data-testid="stException"]')]
+    for alert in _css(driver, '[data-testid="stAlert"]'):
+        if _css(alert, '[data-testid="stAlertContentError"]') or "error" in (alert.get_attribute("class") or ""):
+            out.append(alert.text)
+    return out

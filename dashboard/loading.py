@@ -1,0 +1,184 @@
+"""Opening a record for the dashboard: uploads, the local data folder, PhysioNet.
+
+Each ``open_*`` function reads a record, analyses it through the library and,
+on success, makes it the current record (``st.session_state["analysis"]``).
+On an :class:`~ecg_lstm.errors.ECGError` it stores the message under
+``st.session_state["load_error"]`` with where it came from, and the record
+shown before stays. Nothing here logs file names or signal values.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from ecg_lstm.errors import ECGError, RecordError, SamplingRateError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """Local record folder: ECG_DATA_DIR, else data/mitdb under the repository."""
+    return Path(os.environ.get("ECG_DATA_DIR") or ROOT / "data" / "mitdb")
+
+
+def local_records(folder: Path) -> list[str]:
+    """Record names in ``folder``: WFDB headers (without extension), .edf and .csv files."""
+    if not folder.is_dir():
+        return []
+    names = [p.stem for p in folder.glob("*.hea")]
+    names += [p.name for p in folder.iterdir() if p.suffix.lower() in (".edf", ".csv")]
+    return sorted(set(names))
+
+
+def digest(files: dict[str, bytes], *options) -> str:
+    """Hash of the file names, contents and analysis options (cache key)."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode())
+        h.update(len(files[name]).to_bytes(8, "little"))
+        h.update(files[name])
+    h.update(repr(options).encode())
+    return h.hexdigest()[:20]
+
+
+def _read_files(files: dict[str, bytes], fs: float | None):
+    from ecg_lstm.record import read_record_from_files
+
+    return read_record_from_files(files, fs=fs)
+
+
+@st.cache_resource(show_spinner=False)
+def beat_classifier():
+    """Shipped beat classifier, loaded once per server (None when no weights ship)."""
+    from ecg_lstm.classifier.predict import BeatClassifier
+
+    return BeatClassifier.load()
+
+
+@st.cache_resource(show_spinner=False)
+def rhythm_classifier():
+    """Shipped rhythm classifier, loaded once per server."""
+    from ecg_lstm.rhythm.predict import RhythmClassifier
+
+    return RhythmClassifier.load()
+
+
+def models() -> tuple[object, object, list[str]]:
+    """(beat classifier, rhythm classifier, notes): a model that cannot load is
+    skipped with a note, so the beats and vitals still show."""
+    notes, out = [], []
+    for what, loader in (("beat classifier", beat_classifier), ("rhythm classifier", rhythm_classifier)):
+        try:
+            out.append(loader())
+        except (ECGError, ImportError, FileNotFoundError) as e:
+            out.append(None)
+            notes.append(f"The {what} is not available ({e}); results are shown without it.")
+    return out[0], out[1], notes
+
+
+def warm_up() -> None:
+    """Import the analysis code and load the models (cached for the server's life), so the
+    first record a user opens does not wait for them. Called once the page is drawn."""
+    import ecg_lstm.analyze  # noqa: F401  (scipy, torch and the pipeline modules)
+
+    models()
+
+
+def _analyse(record, reference_beats: bool):
+    from ecg_lstm.analyze import analyze_record
+
+    clf, rhythm, notes = models()
+    analysis = analyze_record(record, reference_beats=reference_beats, classifier=clf, rhythm=rhythm)
+    return analysis, notes
+
+
+@st.cache_data(max_entries=3, show_spinner=False)
+def analyse_files(key: str, _files: dict[str, bytes], fs: float | None, reference_beats: bool):
+    """Read and analyse uploaded files; cached on ``key`` (hash of bytes + options)."""
+    return _analyse(_read_files(_files, fs), reference_beats)
+
+
+@st.cache_data(max_entries=3, show_spinner=False)
+def analyse_path(path: str, stamp: tuple, fs: float | None, reference_beats: bool):
+    """Read and analyse a local record; cached on path + modification stamp + options."""
+    from ecg_lstm.record import read_record
+
+    kwargs = {"fs": fs} if fs else {}
+    return _analyse(read_record(path, **kwargs), reference_beats)
+
+
+def _stamp(path: Path) -> tuple:
+    parts = [p for p in (path, path.with_suffix(".hea"), path.with_suffix(".dat"), path.with_suffix(".atr"))
+             if p.is_file()]
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in parts)
+
+
+def _set_current(result, label: str, key: str) -> None:
+    analysis, notes = result
+    st.session_state["analysis"] = analysis
+    st.session_state["analysis_key"] = key
+    st.session_state["source_label"] = label
+    st.session_state["model_notes"] = notes
+    st.session_state.pop("load_error", None)
+    # A new record opens at its start (or its first event), with the live replay stopped.
+    events = analysis.events
+    first = float(events["start_s"].iloc[0]) if events is not None and len(events) else 0.0
+    st.session_state["trace_center_s"] = first
+    st.session_state["live_running"] = False
+    st.session_state["live_cursor_s"] = 0.0
+
+
+def _fail(where: str, err: Exception) -> None:
+    msg = str(err)
+    if isinstance(err, SamplingRateError) and where == "upload":
+        msg += " (here: type it in the sampling-rate box below the upload)"
+    st.session_state["load_error"] = (where, msg)
+
+
+def open_files(files: dict[str, bytes], fs: float | None = None, reference_beats: bool = False) -> bool:
+    """Analyse uploaded files (name -> bytes) and make them the current record."""
+    key = digest(files, fs, reference_beats)
+    if key == st.session_state.get("analysis_key"):
+        return True
+    if key == st.session_state.get("failed_key"):
+        return False  # same files as the last failure: its message is still shown
+    try:
+        result = analyse_files(key, files, fs, reference_beats)
+    except ECGError as e:
+        _fail("upload", e)
+        st.session_state["failed_key"] = key
+        return False
+    stems = sorted({Path(n).stem for n in files})
+    _set_current(result, "upload: " + ", ".join(stems[:3]), key)
+    return True
+
+
+def open_path(path: Path, label: str, fs: float | None = None, reference_beats: bool = False,
+              where: str = "local") -> bool:
+    """Analyse a local record (WFDB path without extension, .edf or .csv)."""
+    stamp = _stamp(path)
+    key = digest({}, str(path), stamp, fs, reference_beats)
+    if key == st.session_state.get("analysis_key"):
+        return True
+    try:
+        result = analyse_path(str(path), stamp, fs, reference_beats)
+    except ECGError as e:
+        _fail(where, e)
+        return False
+    _set_current(result, label, key)
+    return True
+
+
+def fetch_physionet(db: str, record: str, out_root: Path) -> Path:
+    """Download one PhysioNet record (verified against SHA256SUMS) into ``out_root/db``
+    (from ``$ECG_MIRROR`` when set) and return its path without extension."""
+    from data_scripts.download import ensure_records
+
+    db, record = db.strip().strip("/"), record.strip()
+    if not db or not record or "/" in db or ".." in record:
+        raise RecordError("give a PhysioNet database (e.g. mitdb) and a record name (e.g. 208)")
+    folder = ensure_records(db, [record], out=out_root)
+    return Path(folder) / record

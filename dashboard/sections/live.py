@@ -1,0 +1,103 @@
+"""Live monitor: replay the record as a bedside monitor would, in real time or faster.
+
+A fragment reruns every ``TICK_S`` while playing; it advances a cursor kept in
+``st.session_state`` by the wall time elapsed times the speed, draws the last
+window of ECG, the heart rate of the last beats, and an alarm banner while an
+event lies in the visible window.
+"""
+from __future__ import annotations
+
+import html
+import time
+
+import numpy as np
+import streamlit as st
+
+from dashboard import trace
+
+TICK_S = 0.5
+WINDOW_S = 8.0
+SPEEDS = {"1× (real time)": 1.0, "2×": 2.0, "5×": 5.0, "10×": 10.0, "30×": 30.0}
+
+
+def _start() -> None:
+    st.session_state["live_running"] = True
+    st.session_state["live_last_tick"] = time.monotonic()
+
+
+def _stop() -> None:
+    st.session_state["live_running"] = False
+
+
+def _rewind() -> None:
+    st.session_state["live_cursor_s"] = WINDOW_S
+
+
+def advance(state, duration_s: float, speed: float, now: float | None = None) -> float:
+    """Move the cursor in ``state`` (the session state) by the wall time since the last
+    tick times ``speed``, in seconds of record; stop at the end. A tick later than 2 s
+    (a sleeping tab) counts as 2 s, so the replay does not leap."""
+    now = time.monotonic() if now is None else now
+    last = state.get("live_last_tick", now)
+    state["live_last_tick"] = now
+    cursor = state.get("live_cursor_s", 0.0) + max(0.0, min(now - last, 2.0)) * speed
+    if cursor >= duration_s:
+        cursor, state["live_running"] = duration_s, False
+    state["live_cursor_s"] = cursor
+    return cursor
+
+
+def monitor_state(analysis, cursor: float, window_s: float = WINDOW_S) -> dict:
+    """Heart rate (last 8 beats) and events overlapping the visible window at ``cursor``."""
+    t = analysis.beats["time_s"].to_numpy(float)
+    seen = t[(t <= cursor)][-9:]
+    rr = np.diff(seen)
+    rr = rr[(rr >= 0.2) & (rr <= 3.0)]
+    hr = 60.0 / float(np.median(rr)) if len(rr) else None
+    ev = analysis.events
+    active = ev[(ev["start_s"] <= cursor) & (ev["end_s"] >= cursor - window_s)] if ev is not None and len(ev) else None
+    return {"hr_bpm": hr, "alarms": [] if active is None else active["type"].astype(str).unique().tolist()}
+
+
+def render(analysis) -> None:
+    dur = analysis.record.duration_s
+    # The screen starts full: the cursor begins one window into the record.
+    if st.session_state.get("live_cursor_s", 0.0) < WINDOW_S:
+        st.session_state["live_cursor_s"] = min(WINDOW_S, dur)
+    running = bool(st.session_state.get("live_running"))
+    c = st.columns([1, 1, 1, 2])
+    c[0].button("Start", key="live_start", on_click=_start, disabled=running, icon=":material/play_arrow:",
+                width="stretch")
+    c[1].button("Stop", key="live_stop", on_click=_stop, disabled=not running, icon=":material/stop:",
+                width="stretch")
+    c[2].button("Rewind", key="live_rewind", on_click=_rewind, icon=":material/replay:", width="stretch")
+    speed = SPEEDS[c[3].selectbox("Speed", list(SPEEDS), index=0, key="live_speed", label_visibility="collapsed")]
+
+    @st.fragment(run_every=TICK_S if running else None)
+    def screen() -> None:
+        if st.session_state.get("live_running"):
+            cursor = advance(st.session_state, dur, speed)
+            if not st.session_state["live_running"]:
+                st.rerun()  # reached the end: redraw the buttons
+        else:
+            cursor = st.session_state.get("live_cursor_s", 0.0)
+        state = monitor_state(analysis, cursor)
+        if state["alarms"]:
+            text = html.escape(", ".join(state["alarms"]))
+            st.markdown(f"<div class='ecg-alarm'>ALARM: {text}</div>", unsafe_allow_html=True)
+        else:
+            st.markdown("<div class='ecg-ok'>No alarm</div>", unsafe_allow_html=True)
+        m = st.columns(3)
+        m[0].metric("Heart rate", f"{state['hr_bpm']:.0f} bpm" if state["hr_bpm"] else "–")
+        m[1].metric("Time", trace._hms(cursor))
+        m[2].metric("Speed", f"{speed:g}×")
+        rec = analysis.record
+        start = max(0.0, cursor - WINDOW_S)
+        beats = analysis.beats[analysis.beats["time_s"] <= cursor]
+        fig = trace.ecg_paper(rec.signal[:, analysis.lead_index], rec.fs, start, max(start + WINDOW_S, cursor),
+                              beats=beats, lead_name=rec.lead_names[analysis.lead_index],
+                              unit=rec.units[analysis.lead_index], events=analysis.events, height=300,
+                              until_s=cursor, true_scale=False)
+        st.plotly_chart(fig, key="live_chart", config={"displayModeBar": False, "staticPlot": True})
+
+    screen()

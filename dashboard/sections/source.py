@@ -1,0 +1,80 @@
+"""Sidebar: choose a record (upload, local folder, PhysioNet); errors show beside their source."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import loading
+from ecg_lstm.errors import ECGError
+
+HELP_UPLOAD = ("WFDB: the .hea and .dat files (and .atr for a comparison with reference beats), "
+               "selected together, or one .zip of them. Also EDF/EDF+ (.edf) and CSV (.csv).")
+
+
+def _error_here(where: str) -> None:
+    err = st.session_state.get("load_error")
+    if err and err[0] == where:
+        st.error(err[1], icon=":material/error:")
+
+
+def uploaded_files(uploads) -> dict[str, bytes]:
+    """Streamlit UploadedFile list -> {file name: bytes}, read in memory only."""
+    return {Path(u.name).name: u.getvalue() for u in uploads or []}
+
+
+def render() -> None:
+    st.sidebar.header("Record")
+    with st.sidebar:
+        _upload()
+        _local()
+        _physionet()
+        st.caption("Files are analysed in memory on this computer and not kept; nothing is sent elsewhere.")
+
+
+def _upload() -> None:
+    st.subheader("Upload", divider="gray")
+    uploads = st.file_uploader("ECG record files", accept_multiple_files=True, key="upload", help=HELP_UPLOAD)
+    fs = st.number_input("Sampling rate for a CSV without a time column (Hz)", min_value=0.0, max_value=10000.0,
+                         value=None, step=1.0, key="csv_fs", placeholder="from the file")
+    files = uploaded_files(uploads)
+    if files:
+        with st.spinner("Reading and analysing the record..."):
+            loading.open_files(files, fs=fs or None)
+    _error_here("upload")
+
+
+def _local() -> None:
+    folder = loading.data_dir()
+    names = loading.local_records(folder)
+    st.subheader("Local records", divider="gray")
+    if not names:
+        st.info(f"No sample records in `{folder}`. `make dashboard` fetches a few from PhysioNet when "
+                "the internet (or an `ECG_MIRROR` copy) is reachable; without it, upload a record above.",
+                icon=":material/cloud_off:")
+        return
+    default = names.index("208") if "208" in names else 0
+    name = st.selectbox("Record", names, index=default, key="local_name")
+    if st.button("Open", key="local_open", type="primary"):
+        with st.spinner(f"Analysing {name}..."):
+            loading.open_path(folder / name, f"local: {name}")
+    _error_here("local")
+
+
+def _physionet() -> None:
+    with st.expander("From PhysioNet"):
+        db = st.text_input("Database", value="mitdb", key="pn_db")
+        rec = st.text_input("Record", value="", key="pn_record", placeholder="e.g. 201")
+        if st.button("Download and open", key="pn_open"):
+            with st.status(f"Fetching {db}/{rec}...", expanded=False) as status:
+                try:
+                    path = loading.fetch_physionet(db, rec, loading.ROOT / "data")
+                except (ECGError, OSError) as e:
+                    st.session_state["load_error"] = ("physionet", str(e))
+                    status.update(label="Download failed", state="error")
+                else:
+                    status.update(label="Analysing...")
+                    ok = loading.open_path(path, f"PhysioNet: {db}/{rec}", where="physionet")
+                    status.update(label="Done" if ok else "Could not open the record",
+                                  state="complete" if ok else "error")
+        _error_here("physionet")
