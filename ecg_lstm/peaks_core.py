@@ -87,7 +87,7 @@ def _chunk_candidates(seg: np.ndarray) -> dict:
     at = np.clip(pos, m, n - m - 1)
     snip = bp[at[:, None] + np.arange(-m, m + 1)[None, :]].astype(np.float32) if pos.size else \
         np.zeros((0, 2 * m + 1), np.float32)
-    return {"pos": pos, "height": np.sqrt(mwi[pos]), "slope": slope, "r": r, "kurt": kurt, "snip": snip}
+    return {"pos": pos, "height": np.sqrt(np.maximum(mwi[pos], 0.0)), "slope": slope, "r": r, "kurt": kurt, "snip": snip}
 
 
 def _candidates(x: np.ndarray, fs: float) -> dict:
