@@ -10,7 +10,7 @@ export ECG_MIRROR
 # Where the dataset, training and evaluation read the database from.
 ECG_DATA_DIR ?= $(DATA)/$(DB)
 
-.PHONY: help setup setup-bench data dashboard test test-slow test-all dataset train ablate evaluate \
+.PHONY: help setup data dashboard test test-slow test-all dataset train ablate evaluate \
         train-rhythm evaluate-rhythm bench bench-qrs bench-dashboard clean
 
 help:
@@ -22,13 +22,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
-$(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
-	$(PY) -m pip install -q -r requirements-bench.txt
-	touch $@
-
-setup: $(VENV)/.installed  ## create .venv and install the pinned requirements
-
-setup-bench: $(VENV)/.installed-bench  ## also install the peer toolkits the benchmarks compare with
+setup: $(VENV)/.installed  ## create .venv and install the pinned requirements (with test and benchmark tools)
 
 data: setup  ## download MIT-BIH (DB=name for another PhysioNet database) into data/, verified
 	$(PY) -m data_scripts.download --db $(DB) --out $(DATA)
@@ -61,12 +55,12 @@ train-rhythm: setup  ## train the rhythm (atrial fibrillation) classifier on DS1
 evaluate-rhythm: setup  ## AF episode and duration statistics on DS2 into reports/
 	$(PY) -m ecg_lstm.rhythm.evaluate --data-dir $(ECG_DATA_DIR)
 
-bench: setup-bench  ## speed and memory of analyze and of the classifier, vs NeuroKit2
+bench: setup  ## speed and memory of analyze and of the classifier, vs NeuroKit2
 	$(PY) bench/bench_speed.py --data-dir $(ECG_DATA_DIR)
 	$(PY) bench/bench_classifier.py --data-dir $(ECG_DATA_DIR)
 	$(PY) bench/bench_vitals.py
 
-bench-qrs: setup-bench  ## R-peak detection vs wfdb and NeuroKit2 on all 48 MIT-BIH records
+bench-qrs: setup  ## R-peak detection vs wfdb and NeuroKit2 on all 48 MIT-BIH records
 	$(PY) bench/bench_qrs.py --data-dir $(ECG_DATA_DIR)
 
 bench-dashboard: setup  ## upload-to-results and jump-to-event times through headless Chromium
