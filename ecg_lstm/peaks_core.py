@@ -5,8 +5,9 @@ from inventing beats):
 
 1. The lead is resampled to 360 Hz and processed in 10-min chunks (5 s of
    overlap each side), so a 24-hour record runs in bounded memory.
-2. Band-pass 5-25 Hz (zero phase), derivative, square, 150-ms moving-window
-   integration (MWI); its square root (an amplitude, so a 3x smaller beat is
+2. Band-pass 5-25 Hz (zero phase), derivative, square (plus half of the
+   band-passed signal's own square, scaled, so wide ventricular beats
+   count), 150-ms moving-window integration (MWI); its square root (an amplitude, so a 3x smaller beat is
    3x, not 9x, below the threshold) gives one smooth bump per QRS.
 3. Candidates: local maxima of the MWI at least 200 ms apart.
 4. A single pass over the candidates (a cheap Python loop per candidate)
@@ -38,11 +39,12 @@ from .filters import INTERNAL_FS, ecg_clean, resample
 
 FS = INTERNAL_FS
 CHUNK_S, PAD_S = 600.0, 5.0
+MIX = 0.5               # weight of the band-passed signal itself in the energy (wide beats)
 REFRACTORY_S = 0.2      # no two beats closer than this
 T_WAVE_S = 0.36         # a candidate this close to a beat may be its T wave
 SEARCHBACK_RR = 1.66    # search back when the RR grows past this x mean RR
 SEARCHBACK_MAX_S = 5.0  # ... over at most this many seconds
-THR_FRAC = 0.5          # detection threshold: this far from the noise to the signal level
+THR_FRAC = 0.45         # detection threshold: this far from the noise to the signal level
 SB_FRAC = 0.5           # search-back threshold, as a fraction of the detection threshold
 FAST_RR_S = 0.5        # a stretch this fast is checked for flutter
 KURT_MIN = 4.0          # below this local kurtosis a stretch is noise, not ECG
@@ -60,7 +62,9 @@ def _chunk_candidates(seg: np.ndarray) -> dict:
     """MWI peaks of one 360-Hz chunk with their height, slope and R position."""
     bp = sps.sosfiltfilt(_BP, seg)
     d = np.gradient(bp)
-    mwi = uniform_filter1d(d * d, size=int(0.15 * FS))
+    # energy = slope^2 plus some of the band-passed signal^2 (scaled to the
+    # slope of a 12-Hz wave), so wide, slow ventricular beats are not missed
+    mwi = uniform_filter1d(d * d + MIX * (bp * bp) * (2 * np.pi * 12 / FS) ** 2, size=int(0.15 * FS))
     pos, _ = sps.find_peaks(mwi, distance=int(REFRACTORY_S * FS))
     n = seg.size
     half = int(LOCATE_S * FS)

@@ -8,10 +8,14 @@ each from 0 (no usable ECG) to 1 (clean), from four indices:
 * pSQI: the share of 5-40 Hz power that lies in the QRS band 5-15 Hz
   (about 0.5-0.8 on clean ECG; lower with muscle noise, higher with motion);
 * kSQI: kurtosis of the cleaned signal (ECG is peaky, > 5; noise is ~3);
-* bSQI-like plausibility of the detected beats: a heart rate of 24-240 bpm
-  and regular enough local amplitude of the R waves.
+* when R peaks are given, plausibility of the beat count: a window whose
+  rate is outside 24-240 bpm (no beats found, or far too many) keeps at
+  most 30 % of its score.
 
-A window is ``noisy`` when its quality is below 0.5.
+quality = flat/saturation score x (pSQI score + kSQI score) / 2 (x the
+rate factor); a window is ``noisy`` when its quality is below 0.5.  The
+scores are a screening aid for the display and the summaries, not a
+validated clinical index.
 """
 from __future__ import annotations
 
