@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .errors import RecordError, SamplingRateError
+from .errors import RecordError
+from .validation import check_fs
 from .hrv import RR_MAX_S
 
 COLUMNS = ["type", "start_sample", "end_sample", "start_s", "end_s", "n_beats", "description"]
@@ -122,7 +123,7 @@ def detect_events(beats: pd.DataFrame, fs: float, rhythm_episodes: pd.DataFrame 
     n_beats, description; sorted by start_sample.
     """
     rules = rules or EventRules()
-    fs = _check_fs(fs)
+    fs = check_fs(fs)
     samples, labels = _check_beats(beats)
     ev: list[tuple] = []
     in_run = np.zeros(len(samples), bool)  # beats inside VT/IVR/SVT runs
@@ -282,16 +283,6 @@ def _dur(s: float) -> str:
         return f"{m} min {sec:02d} s"
     h, m = divmod(m, 60)
     return f"{h} h {m:02d} min"
-
-
-def _check_fs(fs) -> float:
-    try:
-        fs = float(fs)
-    except (TypeError, ValueError):
-        fs = float("nan")
-    if not np.isfinite(fs) or fs <= 0:
-        raise SamplingRateError("sampling rate fs must be a positive number of Hz, e.g. fs=360")
-    return fs
 
 
 def _check_beats(beats) -> tuple[np.ndarray, np.ndarray]:

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .errors import RecordError, SamplingRateError
+from .errors import RecordError
+from .validation import check_fs
 from .hrv import RR_MAX_S, RR_MIN_S, hrv_frequency, hrv_time, nn_mask, rounded
 
 CLASSES = ("N", "S", "V", "F", "Q")
@@ -74,7 +75,7 @@ def ecg_vitals(peaks, fs: float, labels=None, n_samples: int | None = None) -> d
     (``fs`` not a positive number) or :class:`RecordError` (peaks not sorted
     integers, labels of the wrong length or unknown class, ``n_samples`` too small).
     """
-    fs = _check_fs(fs)
+    fs = check_fs(fs)
     peaks = _check_peaks(peaks)
     lab = _check_labels(labels, len(peaks))
     if n_samples is not None:
@@ -143,16 +144,6 @@ def _beat_counts(lab: np.ndarray | None) -> dict:
     pct = (lambda k: rounded(100.0 * k / n)) if n else (lambda k: None)
     return {"beat_counts": counts, "v_burden_pct": pct(counts["V"]), "s_burden_pct": pct(counts["S"]),
             "ectopic_burden_pct": pct(counts["V"] + counts["S"])}
-
-
-def _check_fs(fs) -> float:
-    try:
-        fs = float(fs)
-    except (TypeError, ValueError):
-        fs = float("nan")
-    if not np.isfinite(fs) or fs <= 0:
-        raise SamplingRateError("sampling rate fs must be a positive number of Hz, e.g. fs=360")
-    return fs
 
 
 def _check_peaks(peaks) -> np.ndarray:
