@@ -7,7 +7,7 @@ import torch
 
 from ecg_lstm.classifier import aami
 from ecg_lstm.classifier.dataset import cache_key, load_beats
-from ecg_lstm.classifier.features import FEATURES_VERSION, FeatureConfig, rr_features
+from ecg_lstm.classifier.features import FEATURES_VERSION, RR_NAMES, RR_SECONDS, FeatureConfig, rr_features
 from ecg_lstm.classifier.model import BeatLSTM, ModelConfig
 from ecg_lstm.classifier.predict import BeatClassifier, save_checkpoint
 from ecg_lstm.errors import ModelError
@@ -35,7 +35,32 @@ def test_rr_features_see_prematurity():
     f = rr_features(t, FeatureConfig())
     assert f[10, 0] < -0.4 and f[10, 1] > 0.3  # short pre-RR, long post-RR relative to local rhythm
     assert abs(f[5, 0]) < 1e-6
-    assert rr_features(np.array([1.0]), FeatureConfig()).shape == (1, 10)
+    assert rr_features(np.array([1.0]), FeatureConfig()).shape == (1, len(RR_NAMES))
+    assert [RR_NAMES[i] for i in RR_SECONDS] == ["pre_s", "post_s"]
+
+
+def test_rr_irregularity_tells_fibrillation_from_ectopy():
+    """Sinus rhythm with a premature beat reads as regular; random RR (fibrillation) as irregular."""
+    cfg, col = FeatureConfig(), RR_NAMES.index("irreg_median")
+    sinus = np.arange(60) * 0.8
+    sinus[30] -= 0.3
+    af = np.cumsum(np.random.default_rng(0).uniform(0.4, 1.2, 60))
+    f_sinus, f_af = rr_features(sinus, cfg), rr_features(af, cfg)
+    assert f_sinus[30, col] < 0.05 and np.median(f_af[:, col]) > 0.2
+    # The premature beat is premature against the preceding beats' mean, and the beat after it is not.
+    pre_prev = RR_NAMES.index("log_pre_prev10")
+    assert f_sinus[30, pre_prev] < -0.3 and abs(f_sinus[20, pre_prev]) < 1e-6
+
+
+def test_sinus_reference_survives_majority_ectopy():
+    """Where premature beats outnumber sinus ones, the record median describes the ectopic rhythm,
+    but the longer-half median still finds the sinus interval."""
+    rr = np.array([1.0, 0.5, 0.5] * 30)  # two premature beats per sinus beat
+    t = np.concatenate([[0.0], np.cumsum(rr)])
+    f = rr_features(t, FeatureConfig())
+    col = RR_NAMES.index("log_pre_sinus")
+    premature = np.flatnonzero(np.isclose(np.diff(t, prepend=-1.0), 0.5))
+    assert np.all(f[premature, col] < -0.5)
 
 
 def test_dataset_cache(tmp_path, mitdb_dir):
@@ -123,3 +148,23 @@ def test_few_beats_and_edges(tmp_path):
     assert np.allclose(p1[[2, 0, 1]], p2, atol=1e-6)
     with pytest.raises(ValueError):
         clf.predict(ecg, 250.0, np.array([5000]))
+
+
+def test_folded_batchnorm_gives_the_same_logits():
+    """Inference folds BatchNorm into the convolutions; the logits must not change."""
+    import copy
+
+    from ecg_lstm.classifier.predict import fold_batchnorm, sequence_logits
+
+    torch.manual_seed(0)
+    model = BeatLSTM(ModelConfig(**TINY, n_rr=len(RR_NAMES) + 13))
+    for m in model.modules():  # non-trivial running statistics, as after training
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 2)
+    model.eval()
+    w, rr = torch.randn(100, 2, 117), torch.randn(100, len(RR_NAMES) + 13)
+    folded = fold_batchnorm(copy.deepcopy(model))
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in folded.modules())
+    assert torch.allclose(sequence_logits(model, w, rr, 16), sequence_logits(folded, w, rr, 16), atol=1e-4)

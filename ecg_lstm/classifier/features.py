@@ -16,13 +16,17 @@ from scipy.ndimage import median_filter, percentile_filter
 from ..filters import ecg_clean, resample
 
 #: Bumped whenever the features change, so cached datasets rebuild.
-FEATURES_VERSION = 5
+FEATURES_VERSION = 6
 RR_NAMES = ("log_pre_local", "log_post_local", "log_pre_rec", "log_post_rec",
-            "log_local_rec", "pre_s", "post_s", "log_pre_post", "log_pre_local_hi", "log_pre_rec_hi")
+            "log_local_rec", "pre_s", "post_s", "log_pre_post", "log_pre_local_hi", "log_pre_rec_hi",
+            "log_pre_sinus", "log_post_sinus", "log_pre_prev10", "irreg_median", "irreg_mean")
+#: RR features in seconds (the rest are ratios): training rescales them together (heart rate).
+RR_SECONDS = tuple(RR_NAMES.index(n) for n in ("pre_s", "post_s"))
 #: Morphology relative to the record's median beat: what is unusual *for this patient*.
 MORPH_NAMES = ("corr_qrs", "corr_all", "log_energy_ratio", "diff_ratio", "width_s", "log_width_ratio",
-               "corr_p", "corr_t", "log_amp_ratio", "diff_max", "diff_min")
+               "corr_p", "corr_t", "log_amp_ratio", "diff_max", "diff_min", "log_p_energy_ratio", "template_p_rel")
 N_FEATURES = len(RR_NAMES) + len(MORPH_NAMES)
+MAX_TEMPLATE_BEATS = 20_000
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class FeatureConfig:
     pre_s: float = 0.25      # window before the R peak: covers the P wave
     post_s: float = 0.40     # window after: QRS and the start of T
     local_beats: int = 17    # beats in the running median that defines "local" RR
+    irreg_beats: int = 21    # beats (about +-10) over which RR irregularity is measured
     amp_s: float = 0.06      # half-width (s) searched for each beat's R amplitude
 
     @property
@@ -46,17 +51,32 @@ class FeatureConfig:
 
 
 def prepare_signal(ecg: np.ndarray, fs: float, cfg: FeatureConfig) -> np.ndarray:
-    """Clean at the record's own rate, then resample to ``cfg.fs``."""
+    """Resample to ``cfg.fs`` (anti-aliased), then clean at that rate.
+
+    Resampling first halves the filtering cost of a 360 Hz record (the 40 Hz
+    low-pass of ``ecg_clean`` lies well below the 90 Hz Nyquist of 180 Hz).
+    """
     ecg = np.nan_to_num(np.asarray(ecg, dtype=np.float64))
-    return resample(ecg_clean(ecg, fs), fs, cfg.fs)
+    return ecg_clean(resample(ecg, fs, cfg.fs), cfg.fs)
+
+
+def _rolling(x: np.ndarray, size: int, fn) -> np.ndarray:
+    """``fn`` (mean or median) over a centred window of ``size`` values, edges shrunk."""
+    size = max(1, min(size, len(x)))
+    if fn == "median":
+        return median_filter(x, size=size, mode="nearest")
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    i = np.arange(len(x))
+    lo, hi = np.maximum(i - size // 2, 0), np.minimum(i + size // 2 + 1, len(x))
+    return (c[hi] - c[lo]) / (hi - lo)
 
 
 def rr_features(peaks_s: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
-    """(n, 10) float32 RR features from beat times in seconds (sorted)."""
+    """(n, 15) float32 RR features from beat times in seconds (sorted)."""
     n = len(peaks_s)
     if n < 2:  # no rhythm to compare with: a neutral, "on-time" beat
         out = np.zeros((n, len(RR_NAMES)), np.float32)
-        out[:, 5:7] = 0.8
+        out[:, list(RR_SECONDS)] = 0.8
         return out
     rr = np.clip(np.diff(peaks_s), 0.15, 3.0)
     pre = np.concatenate([[rr[0]], rr])      # first beat borrows its post-RR
@@ -68,9 +88,23 @@ def rr_features(peaks_s: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     # an upper percentile tracks the slower underlying rhythm (ectopy only shortens RR).
     local_hi = percentile_filter(pre, 80, size=min(2 * cfg.local_beats - 1, n), mode="nearest")
     rec_hi = np.percentile(rr, 90)
+    # "Sinus" reference that does not assume the majority is sinus: the median of the
+    # longer half of the intervals (premature beats only shorten RR).
+    sinus = np.median(np.sort(rr)[len(rr) // 2:])
+    # Mean of the ~10 preceding pre-RRs: what this beat was expected to follow.
+    c = np.concatenate([[0.0], np.cumsum(pre)])
+    i = np.arange(n)
+    lo = np.maximum(i - 10, 0)
+    prev = np.where(i > 0, (c[i] - c[lo]) / np.maximum(i - lo, 1), pre)
+    # Irregularity: successive log-RR changes around the beat. Sinus rhythm with an occasional
+    # premature beat has a small median change; atrial fibrillation is irregular everywhere.
+    d = np.abs(np.diff(np.log(pre), prepend=np.log(pre[0])))
+    irr_med = _rolling(d, cfg.irreg_beats, "median")
+    irr_mean = _rolling(d, cfg.irreg_beats, "mean")
     f = np.stack([np.log(pre / local), np.log(post / local), np.log(pre / rec), np.log(post / rec),
                   np.log(local / rec), pre, post, np.log(pre / post), np.log(pre / local_hi),
-                  np.log(pre / rec_hi)], axis=1)
+                  np.log(pre / rec_hi), np.log(pre / sinus), np.log(post / sinus), np.log(pre / prev),
+                  irr_med, irr_mean], axis=1)
     return f.astype(np.float32)
 
 
@@ -79,7 +113,7 @@ def beat_windows(x: np.ndarray, idx: np.ndarray, cfg: FeatureConfig) -> np.ndarr
     record's median beat (what makes a beat unusual *for this patient*)."""
     n_pre, w = cfg.n_pre, cfg.window
     pad = w  # beats near the edges get windows padded with zeros
-    xp = np.pad(x, pad)
+    xp = np.pad(np.asarray(x, np.float32), pad)  # float32: half the memory traffic of long records
     # R amplitude per beat: max |x| near the peak; the record median sets the gain.
     h = max(1, int(round(cfg.amp_s * cfg.fs)))
     near = xp[(idx + pad)[:, None] + np.arange(-h, h + 1)[None, :]]
@@ -87,7 +121,10 @@ def beat_windows(x: np.ndarray, idx: np.ndarray, cfg: FeatureConfig) -> np.ndarr
     if not np.isfinite(scale) or scale <= 1e-9:
         scale = 1.0
     win = xp[(idx + pad - n_pre)[:, None] + np.arange(w)[None, :]] / scale
-    template = np.median(win, axis=0) if len(idx) else np.zeros(w)
+    # The median beat; above MAX_TEMPLATE_BEATS (about 4 h, longer than any MIT-BIH record) it is
+    # taken over evenly spaced beats: the same beat, without sorting a day of windows.
+    pick = slice(None, None, -(-len(idx) // MAX_TEMPLATE_BEATS)) if len(idx) else slice(None)
+    template = np.median(win[pick], axis=0) if len(idx) else np.zeros(w, np.float32)
     return np.stack([win, win - template], axis=1).astype(np.float32)
 
 
@@ -106,7 +143,7 @@ def _width(x: np.ndarray, fs: float) -> np.ndarray:
 
 
 def morph_features(win: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
-    """(n, 11) float32 morphology features of (n, 2, L) windows against the record's median beat."""
+    """(n, 13) float32 morphology features of (n, 2, L) windows against the record's median beat."""
     beat = win[:, 0]
     template = beat[:1] - win[:1, 1] if len(win) else np.zeros((1, cfg.window), np.float32)
     q = slice(cfg.n_pre - int(0.1 * cfg.fs), cfg.n_pre + int(0.1 * cfg.fs))  # QRS: R +- 100 ms
@@ -116,15 +153,21 @@ def morph_features(win: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     p = slice(0, cfg.n_pre - int(0.08 * cfg.fs))          # P wave: an ectopic atrial beat changes it
     t = slice(cfg.n_pre + int(0.1 * cfg.fs), cfg.window)  # ST-T
     amp = np.abs(beat[:, q]).max(-1) / (np.abs(template[:, q]).max(-1) + 1e-6)
+    # P-wave evidence: 250-120 ms before R. A beat without the patient's P wave (ectopic atrial
+    # beat with a different P, or fibrillation) has a different energy there; the template's
+    # own P energy says whether this record has visible P waves at all.
+    pw = slice(0, max(1, cfg.n_pre - int(0.12 * cfg.fs)))
+    sd_b, sd_t = beat[:, pw].std(-1) + 1e-3, template[:, pw].std(-1) + 1e-3
     f = np.stack([_corr(beat[:, q], template[:, q]), _corr(beat, template), np.log(e_b / e_t),
                   np.sqrt((win[:, 1, q] ** 2).sum(-1)) / e_t, w_b, np.log(w_b / w_t),
                   _corr(beat[:, p], template[:, p]), _corr(beat[:, t], template[:, t]), np.log(amp + 1e-6),
-                  win[:, 1, q].max(-1), win[:, 1, q].min(-1)], axis=1)
+                  win[:, 1, q].max(-1), win[:, 1, q].min(-1), np.log(sd_b / sd_t),
+                  np.broadcast_to(sd_t / (np.abs(template[:, q]).max(-1) + 1e-3), sd_b.shape)], axis=1)
     return f.astype(np.float32)
 
 
 def beat_features(ecg: np.ndarray, fs: float, peaks: np.ndarray, cfg: FeatureConfig = FeatureConfig()):
-    """Windows (n, 2, L) and per-beat features (n, 21: RR then morphology) for beats at ``peaks``.
+    """Windows (n, 2, L) and per-beat features (n, 28: RR then morphology) for beats at ``peaks``.
 
     ``peaks`` are sample numbers at ``fs`` in increasing order (the caller sorts).
     """

@@ -30,7 +30,7 @@ def save_checkpoint(path, model: BeatLSTM | BeatEnsemble, config: dict) -> None:
 
 @torch.inference_mode()
 def sequence_logits(model: BeatLSTM | BeatEnsemble, w: torch.Tensor, rr: torch.Tensor, seq_len: int,
-                    chunk: int = 8192) -> torch.Tensor:
+                    chunk: int = 1024) -> torch.Tensor:
     """(n, C, L), (n, n_rr) beats of one record, in time order -> (n, n_classes) logits
     (the mean over the members of an ensemble)."""
     if isinstance(model, BeatEnsemble):
@@ -58,11 +58,28 @@ def sequence_logits(model: BeatLSTM | BeatEnsemble, w: torch.Tensor, rr: torch.T
     return acc / wsum[:, None]
 
 
+def fold_batchnorm(model: BeatLSTM | BeatEnsemble) -> BeatLSTM | BeatEnsemble:
+    """Fold each eval-mode BatchNorm into the convolution before it (same outputs, one pass less
+    over the CNN's activations: a third of the CNN's time on a CPU). Inference only."""
+    members = model.members if isinstance(model, BeatEnsemble) else [model]
+    with torch.no_grad():
+        for m in members:
+            net = m.encoder.net
+            for i in range(len(net) - 1):
+                conv, bn = net[i], net[i + 1]
+                if isinstance(conv, torch.nn.Conv1d) and isinstance(bn, torch.nn.BatchNorm1d):
+                    s = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+                    conv.weight.mul_(s[:, None, None])
+                    conv.bias.copy_((conv.bias - bn.running_mean) * s + bn.bias)
+                    net[i + 1] = torch.nn.Identity()
+    return model
+
+
 class BeatClassifier:
     """AAMI beat classifier: ``predict(ecg, fs, peaks) -> (labels, probs)``."""
 
     def __init__(self, model: BeatLSTM | BeatEnsemble, config: dict, name: str = "beat_lstm"):
-        self.model = model.eval()
+        self.model = fold_batchnorm(model.eval())
         self.config = config
         self.name = name
         self.features = FeatureConfig(**config["features"])

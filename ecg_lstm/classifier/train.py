@@ -24,7 +24,7 @@ from tqdm import tqdm
 from .aami import CLASSES, DS1, DS2, PACED, TRAIN, VALIDATION
 from .dataset import BeatSet, load_beats
 from .ec57 import confusion, ec57_stats, expected_calibration_error
-from .features import FEATURES_VERSION, FeatureConfig
+from .features import FEATURES_VERSION, RR_SECONDS, FeatureConfig
 from .model import BeatEnsemble, BeatLSTM, ModelConfig
 from .predict import ROOT, save_checkpoint, sequence_logits
 
@@ -41,6 +41,9 @@ class TrainConfig:
     aug_scale: float = 0.2        # random gain per sequence: robustness to amplitude normalisation
     aug_noise: float = 0.02       # additive noise (in units of the median R amplitude)
     aug_flip: float = 0.5         # probability of inverting a sequence's polarity (lead orientation)
+    aug_rate: float = 1.0         # > 1: RR in seconds scaled per sequence by a log-uniform factor in
+                                  # [1/x, x], so heart rate alone cannot identify a patient (ratios are
+                                  # unchanged); off by default: 1.4 scored lower on validation (MODEL_CARD.md)
     patience: int = 10            # epochs without validation improvement before stopping
     seeds: list = field(default_factory=lambda: [1337, 7, 11])  # one ensemble member per seed
     threads: int = 1             # 1 beats 2 on a shared 2-core CPU: OpenMP threads spin-wait for each other
@@ -130,6 +133,10 @@ def train_member(cfg: TrainConfig, seed: int, tr: BeatSet, va: BeatSet, mcfg: Mo
                 w = w * torch.where(torch.rand(len(bi), 1, 1, 1, generator=gen) < cfg.aug_flip, -1.0, 1.0)
             if cfg.aug_noise:
                 w = w + cfg.aug_noise * torch.randn(w.shape, generator=gen)
+            if cfg.aug_rate and cfg.aug_rate > 1:
+                k = torch.exp(np.log(cfg.aug_rate) * (2 * torch.rand(len(bi), 1, generator=gen) - 1))
+                rr = rr.clone()
+                rr[:, :, list(RR_SECONDS)] *= k[:, :, None]
             w, rr, y = w.to(device), rr.to(device), y.to(device)
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
                 logits = model(w, rr)
