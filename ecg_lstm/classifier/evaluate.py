@@ -33,18 +33,12 @@ LITERATURE = [("de Chazal et al. 2004", {"VEB_Se": 0.777, "VEB_P": 0.819, "SVEB_
 
 def classify(record, clf, reference: bool):
     """(samples, labels as class indices, probs) through the shared analysis path."""
-    try:
-        from ..analyze import analyze_record
-        beats = analyze_record(record, reference_beats=reference, classifier=clf, rhythm=None).beats
-        probs = beats[[f"p_{c}" for c in CLASSES]].to_numpy(np.float64)
-        labels = np.array([CLASS_INDEX[x] for x in beats["label"]], np.int64)
-        return beats["sample"].to_numpy(np.int64), labels, probs
-    except ImportError:  # the pipeline's other stages (detector, vitals ...) are not installed
-        if not reference:
-            raise
-        samples, _ = reference_beats(record)
-        _, probs = clf.predict(record.lead(), record.fs, samples)
-        return samples, probs.argmax(1), probs
+    from ..analyze import analyze_record
+
+    beats = analyze_record(record, reference_beats=reference, classifier=clf, rhythm=None).beats
+    probs = beats[[f"p_{c}" for c in CLASSES]].to_numpy(np.float64)
+    labels = np.array([CLASS_INDEX[x] for x in beats["label"]], np.int64)
+    return beats["sample"].to_numpy(np.int64), labels, probs
 
 
 def evaluate(clf: BeatClassifier, data_dir: Path, records=DS2, end_to_end: bool = True) -> dict:
