@@ -90,15 +90,13 @@ def _default_rhythm():
 
 def reference_beat_samples(record: Record) -> np.ndarray:
     """Sample numbers of the reference beat annotations of ``record``."""
-    from .classifier.aami import AAMI_MAP
+    from .classifier.aami import reference_beats
 
     if record.annotations is None:
         raise RecordError(
             f"record {record.name!r} has no reference annotations; drop --reference-beats "
             "to detect beats, or give the annotation extension with --annotator")
-    ann = record.annotations
-    keep = np.isin(ann.symbol, list(AAMI_MAP))
-    return np.unique(ann.sample[keep])
+    return reference_beats(record)[0]
 
 
 def analyze_record(record: Record, *, lead: str | int | None = None, reference_beats: bool = False,

@@ -42,16 +42,21 @@ CHUNK_S, PAD_S = 600.0, 5.0
 MIX = 0.5               # weight of the band-passed signal itself in the energy (wide beats)
 REFRACTORY_S = 0.2      # no two beats closer than this
 T_WAVE_S = 0.36         # a candidate this close to a beat may be its T wave
-SEARCHBACK_RR = 1.66    # search back when the RR grows past this x mean RR
+SEARCHBACK_RR = 1.4     # search back when the RR grows past this x mean RR
 SEARCHBACK_MAX_S = 5.0  # ... over at most this many seconds
 THR_FRAC = 0.45         # detection threshold: this far from the noise to the signal level
-SB_FRAC = 0.5           # search-back threshold, as a fraction of the detection threshold
+SB_FRAC = 0.6           # search-back threshold, as a fraction of the detection threshold
+SB_GAP_S = 0.25         # a search-back beat is at least this far before the next candidate
 FAST_RR_S = 0.5        # a stretch this fast is checked for flutter
 KURT_MIN = 4.0          # below this local kurtosis a stretch is noise, not ECG
 KURT_S = 5.0           # window of the local kurtosis (noise check)
 PAIR_R = 0.5           # a beat less like the template than this may be a P or T wave
 PAIR_DT = 0.28         # ... when it is this close to a beat (s)
 PAIR_H = 0.8           # ... and smaller than this times that beat
+P_DT = 0.26             # of two beats this close (s), the smaller one is a P or T wave when
+P_H, P_SLOPE = 0.9, 1.0  # ... its height and slope are below these times the other's
+P_CTX = 0.4             # ... or (just smaller) when the pair's interval is below this x
+                        # the mean of the two intervals around the pair (a P wave, not a couplet)
 SNIP_S = 0.08          # half-width of the QRS snippet compared with the template
 LOCATE_S = 0.075        # half-width of the window the QRS is searched in
 REFINE_S = 0.04         # half-width of the window the R wave is refined in
@@ -141,7 +146,11 @@ def _decide(t: np.ndarray, h: np.ndarray, slope: np.ndarray) -> np.ndarray:
             rr_mean = sum(rr) / len(rr)
             if t[i] - last_t > SEARCHBACK_RR * rr_mean:
                 lo = max(beats[-1] + 1 if beats else 0, int(sb_lo[i]))
-                js = [j for j in range(lo, i) if t[j] - last_t > REFRACTORY_S and h[j] > SB_FRAC * thr]
+                # a search-back beat is no T wave of the last beat (slope test)
+                # and not the upslope of the candidate that triggered it
+                js = [j for j in range(lo, i) if t[j] - last_t > REFRACTORY_S and h[j] > SB_FRAC * thr
+                      and not (t[j] - last_t < T_WAVE_S and slope[j] < 0.5 * last_slope)
+                      and t[i] - t[j] > SB_GAP_S]
                 if js:
                     accept(max(js, key=lambda j: h[j]), 0.25)
                     thr = npk + THR_FRAC * (spk - npk)
@@ -249,16 +258,46 @@ def _close_pairs(keep: np.ndarray, t: np.ndarray, h: np.ndarray, snip: np.ndarra
     return keep[~drop]
 
 
+def _p_waves(keep: np.ndarray, t: np.ndarray, h: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """Drop the smaller of two beats closer than P_DT, whatever its shape.
+
+    Like gqrs, which keeps only the most prominent peak within its minimum RR,
+    but with a margin: the smaller beat goes when both its MWI height and its
+    slope are clearly below its neighbour's (P_H, P_SLOPE), or, when merely
+    smaller, if the pair's interval is below P_CTX x the mean of the intervals
+    before and after the pair (an early P or T wave inside a normal RR; a
+    ventricular couplet or tachycardia has similar intervals around it).
+    Runs after _close_pairs, so a big P wave that matches the template (the
+    QRS changed shape) goes too.
+    """
+    tk, hk, sk = t[keep], h[keep], slope[keep]
+    drop = np.zeros(keep.size, bool)
+    for i in np.flatnonzero(np.diff(tk) < P_DT):
+        j = i + 1
+        if i == 0 or j + 1 >= tk.size:
+            continue
+        lenient = tk[j] - tk[i] < P_CTX * 0.5 * (tk[i] - tk[i - 1] + tk[j + 1] - tk[j])
+        for lo, hi in ((i, j), (j, i)):
+            if (hk[lo] < P_H * hk[hi] and sk[lo] < P_SLOPE * sk[hi]) or \
+                    (lenient and hk[lo] < hk[hi] and sk[lo] < 1.5 * sk[hi]):
+                drop[lo] = True
+    return keep[~drop]
+
+
 def detect(x: np.ndarray, fs: float) -> tuple[np.ndarray, dict]:
     """R peaks of a validated 1-D float64 signal at ``fs`` (record samples)."""
     c = _candidates(x, fs)
     keep = _decide(c["t"], c["height"], c["slope"])
     keep = _close_pairs(keep, c["t"], c["height"], c["snip"])
+    keep = _p_waves(keep, c["t"], c["height"], c["slope"])
     peaks, kurt = c["rs"][keep], c["kurt"][keep]
     peaks, first = np.unique(peaks, return_index=True)
     noise = kurt[first] < KURT_MIN
     vf = _flutter(x, fs, peaks, noise) | noise
     noisy = _segments(peaks, vf, fs)
+    # every beat inside a noisy span goes (flutter edges, bursts between flagged beats)
+    for a, b in noisy:
+        vf[(peaks >= a) & (peaks <= b)] = True
     info = {"method": "ecglstm", "fs_internal": FS, "noisy_segments": [(a, min(b, x.size)) for a, b in noisy],
             "n_dropped_noise": int(vf.sum())}
     return peaks[~vf], info

@@ -4,7 +4,7 @@ import pytest
 from scipy.signal import resample_poly
 
 from ecg_lstm.classifier.aami import DS2
-from ecg_lstm.classifier.dataset import reference_beats
+from ecg_lstm.classifier.aami import reference_beats
 from ecg_lstm.classifier.predict import DEFAULT_PATH, BeatClassifier
 from ecg_lstm.record import read_record
 

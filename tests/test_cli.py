@@ -5,7 +5,6 @@ import sys
 
 import numpy as np
 import pandas as pd
-import pytest
 import wfdb
 
 from ecg_lstm.cli import main

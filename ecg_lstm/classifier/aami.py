@@ -39,3 +39,12 @@ TRAIN = tuple(r for r in DS1 if r not in VALIDATION)
 def aami_labels(symbols) -> np.ndarray:
     """AAMI class index (0..4) per symbol, -1 for symbols that are not beats."""
     return np.array([CLASS_INDEX[AAMI_MAP[s]] if s in AAMI_MAP else -1 for s in symbols], dtype=np.int64)
+
+
+def reference_beats(record) -> tuple[np.ndarray, np.ndarray]:
+    """Sample numbers and AAMI labels of the record's reference beats (sorted)."""
+    ann = record.annotations
+    lab = aami_labels(ann.symbol)
+    keep = lab >= 0
+    order = np.argsort(ann.sample[keep], kind="stable")
+    return ann.sample[keep][order], lab[keep][order]

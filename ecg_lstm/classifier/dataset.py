@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import MissingFileError
 from ..record import read_record
-from .aami import AAMI_MAP, DS1, DS2, aami_labels
+from .aami import AAMI_MAP, DS1, DS2, reference_beats
 from .features import FEATURES_VERSION, FeatureConfig, beat_features
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,15 +52,6 @@ class BeatSet:
         sizes = [s.stop - s.start for s in parts]
         return BeatSet([self.records[i] for i in keep], np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
                        cat(self.windows), cat(self.rr), cat(self.labels), cat(self.samples))
-
-
-def reference_beats(record) -> tuple[np.ndarray, np.ndarray]:
-    """Sample numbers and AAMI labels of the record's reference beats (sorted)."""
-    ann = record.annotations
-    lab = aami_labels(ann.symbol)
-    keep = lab >= 0
-    order = np.argsort(ann.sample[keep], kind="stable")
-    return ann.sample[keep][order], lab[keep][order]
 
 
 def record_beats(path: Path, cfg: FeatureConfig):

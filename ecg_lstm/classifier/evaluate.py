@@ -21,7 +21,8 @@ import numpy as np
 
 from ..record import read_record
 from .aami import CLASSES, CLASS_INDEX, DS2
-from .dataset import default_data_dir, reference_beats
+from .aami import reference_beats
+from .dataset import default_data_dir
 from .ec57 import confusion, ec57_stats, end_to_end_confusion, expected_calibration_error
 from .predict import DEFAULT_PATH, ROOT, BeatClassifier
 
@@ -81,7 +82,7 @@ def _pct(x) -> str:
 def markdown(res: dict) -> str:
     ref, e2e = res["reference"], res.get("end_to_end")
     keys = [("VEB_Se", "VEB Se"), ("VEB_P", "VEB +P"), ("SVEB_Se", "SVEB Se"), ("SVEB_P", "SVEB +P"), ("accuracy", "Accuracy")]
-    lines = [f"# Beat classifier: EC57 evaluation on DS2", "",
+    lines = ["# Beat classifier: EC57 evaluation on DS2", "",
              f"Model: `{res['model']}`. Records (DS2, de Chazal 2004): {', '.join(res['records'])}. "
              "Scored with `ecg_lstm.classifier.evaluate` through `analyze_record`, the path of "
              "`python -m ecg_lstm analyze --reference-beats`.", "",
