@@ -12,14 +12,21 @@ from inventing beats):
 3. Candidates: local maxima of the MWI at least 200 ms apart.
 4. A single pass over the candidates (a cheap Python loop per candidate)
    keeps the adaptive signal / noise levels, rejects T waves by their slope,
-   and searches back for a missed beat when the RR interval grows past 1.66x
-   the recent mean.
+   and searches back for a missed beat when the RR interval grows past 1.4x
+   the recent mean (at 0.6x the threshold; the beat found must not be a T
+   wave by the same slope test, nor lie within 250 ms of the next candidate).
 5. Of two beats closer than 280 ms, one that is unlike the dominant QRS
    shape and smaller than its neighbour is dropped (big P or T waves).
+   Then, of two beats closer than 260 ms, the smaller is dropped when its
+   height and slope are both clearly below the other's, or when the pair's
+   interval is short against the intervals around it (a P wave inside a
+   normal RR; a ventricular couplet keeps both).
 6. Beats in stretches that are not ECG are dropped and reported in
    ``info["noisy_segments"]``: local kurtosis of the band-passed signal below
    4 (Gaussian-like noise), and ventricular flutter / fibrillation (a
-   sinusoid-like wave without QRS complexes or isoelectric line).
+   sinusoid-like wave without QRS complexes or isoelectric line).  Every
+   beat within such a span (flagged beats +-1 s) goes, which also removes
+   the flutter waves at an episode's edges.
 7. Each beat is placed on the band-passed signal's biggest swing within
    +-75 ms of the MWI peak, then on the dominant extremum (either polarity,
    so an inverted lead gives the same samples) of the cleaned signal within
@@ -27,7 +34,9 @@ from inventing beats):
 
 All parameters are fixed for every record; they were chosen on the whole
 MIT-BIH Arrhythmia Database (the standard benchmark), first lead, never
-looking at annotations inside the detector.
+looking at annotations inside the detector.  Its scores there
+(``bench/bench_qrs.py``) are therefore training-set figures, not an
+independent estimate.
 """
 from __future__ import annotations
 

@@ -49,6 +49,19 @@ def test_real_records(mitdb_dir, rec, seconds, bound):
     assert peaks.dtype == np.int64 and np.all(np.diff(peaks) > 0)
 
 
+def test_big_p_waves_not_counted(mitdb_dir):
+    """Record 108's last 145 s: P waves about as big as the QRS, 0.2 s before it."""
+    wfdb = pytest.importorskip("wfdb")
+    a0 = 1660 * 360
+    x = wfdb.rdrecord(str(mitdb_dir / "108"), channels=[0], sampfrom=a0).p_signal[:, 0]
+    a = wfdb.rdann(str(mitdb_dir / "108"), "atr", sampfrom=a0)
+    ref = np.array([s - a0 for s, y in zip(a.sample, a.symbol) if y in BEATS], dtype=np.int64)
+    ref = ref[(ref >= 0) & (ref < x.size)]
+    peaks, _ = ecg_peaks(x, 360.0)
+    se, pp = _se_pp(ref, peaks, 360.0, x.size)
+    assert se >= 94.0 and pp >= 88.0, (se, pp)  # +P was 75 when each P wave counted as a beat
+
+
 def test_inverted_lead_same_peaks(mitdb_dir):
     x, fs, _ = _load(mitdb_dir, "208", 300)
     p1, _ = ecg_peaks(x, fs)
