@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..errors import ModelError
+from ..weights import load_weights
 from .aami import CLASSES
 from .features import FEATURES_VERSION, FeatureConfig, beat_features
 from .model import BeatEnsemble, BeatLSTM, ModelConfig
@@ -90,14 +91,7 @@ class BeatClassifier:
     def load(cls, path=None) -> "BeatClassifier":
         """Load weights saved by training (default: the shipped ``models/beat_lstm.pt``)."""
         path = Path(path) if path is not None else DEFAULT_PATH
-        if not path.exists():
-            raise ModelError(f"beat classifier weights not found at {path}; run `make train` "
-                             "or give the path of a beat_lstm.pt file")
-        try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:  # truncated zip, wrong file type, pickled objects
-            raise ModelError(f"{path} is not a readable beat classifier weights file "
-                             f"(corrupt or truncated?): {type(e).__name__}") from None
+        ckpt = load_weights(path, "beat classifier", "make train")
         if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
             raise ModelError(f"{path} is not a beat classifier checkpoint (expected format {FORMAT}); "
                              "retrain with `make train` or use the shipped models/beat_lstm.pt")

@@ -29,6 +29,7 @@ import pandas as pd
 import torch
 
 from ..errors import ModelError, RecordError, SamplingRateError
+from ..weights import load_weights
 from .features import WINDOW, rhythm_inputs
 from .labels import CLASSES
 from .model import RhythmLSTM
@@ -60,14 +61,7 @@ class RhythmClassifier:
         its ``postprocessing`` settings replace the defaults, ``kwargs`` replace both.  Raises ModelError when the file is
         missing, corrupt, or not weights of this model."""
         path = Path(path) if path is not None else DEFAULT_WEIGHTS
-        if not path.exists():
-            raise ModelError(f"rhythm model weights not found at {path}; run `make train-rhythm` "
-                             "(python -m ecg_lstm.rhythm.train --install) or give the path of a weights file")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises many types for a bad file
-            raise ModelError(f"cannot read rhythm model weights {path}: the file is corrupt or not a "
-                             f"PyTorch weights file ({type(exc).__name__}); reinstall or retrain it") from exc
+        state = load_weights(path, "rhythm model", "make train-rhythm")
         try:
             hidden = int(state["lstm.weight_hh_l0"].shape[1])
             model = RhythmLSTM(hidden=hidden)
