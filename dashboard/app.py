@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
+import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from dashboard import loading  # noqa: E402
+from dashboard import loading, trace  # noqa: E402
 from dashboard.sections import (events, export, live, model, overview, reference, rhythm, source,  # noqa: E402
                                 trace_view)
 
@@ -28,6 +29,7 @@ CSS = """
            letter-spacing:.05em;animation:blink 1s step-start infinite}
 .ecg-ok{background:#e8f5e9;color:#2e7d32;padding:.6rem 1rem;border-radius:.4rem}
 @keyframes blink{50%{opacity:.55}}
+.st-key-preload_chart{display:none}
 div[data-testid="stMetricValue"]{font-size:1.3rem}
 </style>
 """
@@ -52,6 +54,12 @@ def welcome() -> None:
         "F fusion, Q unclassifiable); the page then shows the vitals, the trace with every beat marked, "
         "the arrhythmia events (a click shows each on the trace), rhythm plots, the comparison with the "
         "reference annotations, a live replay, and the exports.")
+    # The class legend as a table, and an empty, hidden chart: the browser loads and compiles
+    # its table and charting code now, while the user picks a record, not after the upload.
+    st.dataframe(pd.DataFrame({"class": list("NSVFQ"), "meaning": [trace.CLASS_NAMES[c] for c in "NSVFQ"]}),
+                 hide_index=True, width=420, key="class_legend")
+    st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}]}, key="preload_chart",
+                    config={"staticPlot": True})
 
 
 def main() -> None:
@@ -67,6 +75,13 @@ def main() -> None:
         return
     st.caption(st.session_state.get("source_label", ""))
     overview.render(analysis)
+    record_view(analysis)
+
+
+@st.fragment
+def record_view(analysis) -> None:
+    """Trace and tabs. A fragment: moving the window, selecting an event or opening a tab
+    reruns only this part, not the sidebar and the overview (which stay as they are)."""
     trace_view.render(analysis)
     # Only the open tab runs (and is sent to the browser): the page stays light for long records.
     tabs = st.tabs(list(TABS), key="main_tabs", on_change="rerun")

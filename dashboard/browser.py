@@ -40,7 +40,9 @@ def serve(app: str | Path = ROOT / "dashboard" / "app.py", env: dict | None = No
     """Run the dashboard on a free loopback port; yields its URL, stops it after."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true"]
+           "--server.port", str(port), "--server.headless", "true",
+           # No reloading when a source file changes under a running test or benchmark.
+           "--server.fileWatcherType", "none"]
     full_env = {**os.environ, **(env or {})}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"

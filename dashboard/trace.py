@@ -60,8 +60,9 @@ def ecg_paper(ecg: np.ndarray, fs: float, start_s: float, end_s: float, beats: p
     ``true_scale`` keeps the paper squares square (25 mm/s to 10 mm/mV).
     """
     n = len(ecg)
-    # Half a window of margin each side, so panning a little still shows signal and paper.
-    pad = 0.5 * (end_s - start_s)
+    # A quarter window of margin each side, so panning a little still shows signal and paper
+    # (more would only add points for the browser to draw on every move).
+    pad = 0.25 * (end_s - start_s)
     i0, i1 = max(0, int((start_s - pad) * fs)), min(n, int(np.ceil((end_s + pad) * fs)) + 1)
     if until_s is not None:
         i1 = max(i0 + 1, min(i1, int(until_s * fs) + 1))
@@ -79,9 +80,12 @@ def ecg_paper(ecg: np.ndarray, fs: float, start_s: float, end_s: float, beats: p
             notes.append(dict(x=float(max(ev.start_s, start_s)), y=1.0, xref="x", yref="paper", text=str(ev.type),
                               showarrow=False, xanchor="left", yanchor="top", font=dict(size=11, color="white")))
     tt, yy = downsample(t, y, DETAIL_POINTS) if np.isfinite(y).all() else (t, y)
-    data.append(dict(type="scattergl" if len(tt) > WEBGL_ABOVE else "scatter", x=tt, y=yy, mode="lines",
-                     line=dict(color="#111", width=1.2), name=lead_name or "ECG", hoverinfo="skip",
-                     showlegend=False))
+    # At full resolution the times are implicit (x0 + k dx) and the values float32 (ample for
+    # an ECG): a quarter of the bytes to send and parse on every move of the window.
+    xs = dict(x0=float(t[0]) if len(t) else 0.0, dx=1.0 / fs) if len(tt) == len(t) else dict(x=tt)
+    data.append(dict(type="scattergl" if len(tt) > WEBGL_ABOVE else "scatter", **xs, y=yy.astype(np.float32),
+                     mode="lines", line=dict(color="#111", width=1.2), name=lead_name or "ECG",
+                     hoverinfo="skip", showlegend=False))
     inside = y[(t >= start_s) & (t <= end_s)]
     finite = inside[np.isfinite(inside)]
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (-1.0, 1.0)
@@ -129,6 +133,12 @@ def ecg_paper(ecg: np.ndarray, fs: float, start_s: float, end_s: float, beats: p
     return {"data": grid + data, "layout": layout}
 
 
+def unchecked(fig: dict) -> go.Figure:
+    """A figure dict built here, wrapped without plotly's property validation (which
+    ``st.plotly_chart`` would otherwise run on a dict, costing more than building it)."""
+    return go.Figure(fig, _validate=False)
+
+
 def _paper_grid(x0: float, x1: float, y0: float, y1: float) -> list[dict]:
     """The paper grid as two line traces (minor, major): exact 0.04 s / 0.1 mV and
     0.2 s / 0.5 mV squares, whatever ticks plotly picks for the labels."""
@@ -140,7 +150,9 @@ def _paper_grid(x0: float, x1: float, y0: float, y1: float) -> list[dict]:
         gy = np.column_stack([np.full_like(xs, y0), np.full_like(xs, y1), np.full_like(xs, np.nan)]).ravel()
         hx = np.column_stack([np.full_like(ys, x0 - 1), np.full_like(ys, x1 + 1), np.full_like(ys, np.nan)]).ravel()
         hy = np.column_stack([ys, ys, np.full_like(ys, np.nan)]).ravel()
-        out.append(dict(type="scatter", x=np.round(np.r_[gx, hx], 4), y=np.round(np.r_[gy, hy], 4), mode="lines",
+        # x stays float64 (hours of record at ms resolution); float32 is plenty for millivolts.
+        out.append(dict(type="scatter", x=np.round(np.r_[gx, hx], 4), y=np.round(np.r_[gy, hy], 4).astype(np.float32),
+                        mode="lines",
                         line=dict(color=colour, width=width), hoverinfo="skip", showlegend=False))
     return out
 

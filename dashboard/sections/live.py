@@ -98,6 +98,6 @@ def render(analysis) -> None:
                               beats=beats, lead_name=rec.lead_names[analysis.lead_index],
                               unit=rec.units[analysis.lead_index], events=analysis.events, height=300,
                               until_s=cursor, true_scale=False)
-        st.plotly_chart(fig, key="live_chart", config={"displayModeBar": False, "staticPlot": True})
+        st.plotly_chart(trace.unchecked(fig), key="live_chart", config={"displayModeBar": False, "staticPlot": True})
 
     screen()

@@ -85,13 +85,15 @@ def render(analysis) -> None:
     end = min(duration, start + width)
     fig = trace.ecg_paper(ecg, rec.fs, start, end, beats=analysis.beats, lead_name=lead, unit=rec.units[idx],
                           events=analysis.events, uirevision=f"{start:.1f}-{lead}")
-    chart_slot.plotly_chart(fig, key="ecg_chart", config={"scrollZoom": True, "displaylogo": False})
+    chart_slot.plotly_chart(trace.unchecked(fig), key="ecg_chart", config={"scrollZoom": True, "displaylogo": False})
     st.caption("Drag to pan, scroll to zoom, double-click to reset. Click the whole-record strip, move the slider "
                "under it, or select an event to move the window. Markers: beat class (hover for the confidence).")
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _navigator(key: str, lead: int, _analysis):
-    """Navigator figure of one record and lead (downsampled once, cached on the analysis key)."""
+    """Navigator figure of one record and lead (downsampled once, cached on the analysis key).
+    A resource cache: the figure is handed out as is, not unpickled anew on every rerun
+    (``st.plotly_chart`` only reads it)."""
     rec = _analysis.record
     return trace.navigator(rec.signal[:, lead], rec.fs, events=_analysis.events, noisy=_analysis.quality)
