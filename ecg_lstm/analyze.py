@@ -44,9 +44,9 @@ class Analysis:
 
     def to_json_dict(self) -> dict:
         """Vitals, events, rhythm and record metadata as plain JSON types."""
+        from .summaries import noisy_share_pct
+
         rec = self.record
-        noisy = self.quality["noisy"].to_numpy(bool) if len(self.quality) else np.zeros(0, bool)
-        span = (self.quality["end_s"] - self.quality["start_s"]).to_numpy(float) if len(self.quality) else np.zeros(0)
         out = {
             "record": {
                 "name": rec.name,
@@ -62,7 +62,7 @@ class Analysis:
             "n_beats": int(len(self.beats)),
             "model": self.model,
             "vitals": _jsonable(self.vitals),
-            "noisy_share_pct": round(float(100 * span[noisy].sum() / span.sum()), 2) if span.sum() else 0.0,
+            "noisy_share_pct": round(noisy_share_pct(self.quality), 2),
             "quality_segments": _records(self.quality),
             "events": _records(self.events),
             "rhythm_episodes": _records(self.rhythm_episodes),

@@ -14,7 +14,7 @@ import html
 
 import numpy as np
 
-from .summaries import CLASSES, beat_counts, noisy_share_pct
+from .summaries import CLASSES, noisy_share_pct
 
 #: Seconds of ECG shown around each event, and most events drawn (the table lists all).
 STRIP_S, MAX_STRIPS = 10.0, 40
@@ -100,7 +100,7 @@ def html_report(analysis, title: str | None = None) -> str:
     """The whole report as one HTML string (UTF-8, self-contained)."""
     rec = analysis.record
     v = analysis.vitals or {}
-    counts = beat_counts(analysis.beats)
+    counts = v.get("beat_counts") or {c: 0 for c in CLASSES}  # all 0 when no classifier ran
     lead = rec.lead_names[analysis.lead_index]
     ecg = rec.signal[:, analysis.lead_index]
     title = title or f"ECG report: {rec.name}"
@@ -116,9 +116,9 @@ def html_report(analysis, title: str | None = None) -> str:
     cards = [("heart rate, mean", _num(v.get("hr_mean_bpm"), 0, "bpm")),
              ("HR min / max", f"{_num(v.get('hr_min_bpm'))} / {_num(v.get('hr_max_bpm'))} bpm"),
              ("SDNN", _num(v.get("sdnn_ms"), 0, "ms")), ("RMSSD", _num(v.get("rmssd_ms"), 0, "ms")),
-             ("ectopic burden", _num(v.get("ectopic_burden_pct", counts["ectopic_burden_pct"]), 1, "%")),
+             ("ectopic burden", _num(v.get("ectopic_burden_pct"), 1, "%")),
              ("noisy signal", _num(noisy_share_pct(analysis.quality), 1, "%")),
-             ("beats", f"{counts['total']:,}")]
+             ("beats", f"{len(analysis.beats):,}")]
     out.append("<h2>Vitals</h2><div class='cards'>" + "".join(
         f"<div class='card'>{html.escape(k)}<b>{html.escape(val)}</b></div>" for k, val in cards) + "</div>")
     out.append(_table([[c, f"{counts[c]:,}"] for c in CLASSES], ["class", "beats"]))

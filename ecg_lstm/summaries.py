@@ -1,5 +1,5 @@
 """Arrays the dashboard and the HTML report plot: RR series, heart-rate trend,
-Poincaré points, median beat per class, beat counts, and the beat-by-beat
+Poincaré points, median beat per class, the noisy share, and the beat-by-beat
 comparison with reference annotations.
 
 Everything here takes the ``beats`` table of :class:`~ecg_lstm.analyze.Analysis`
@@ -11,22 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Beat classes in display order (AAMI).
-CLASSES = ("N", "S", "V", "F", "Q")
+from .classifier.aami import CLASSES, aami_labels
+from .classifier.ec57 import TOLERANCE_S, match_beats
+
 #: Physiological RR range in ms; intervals outside it come from missed or extra beats.
 RR_MIN_MS, RR_MAX_MS = 200.0, 3000.0
-#: Beat match tolerance of ANSI/AAMI EC57, in seconds.
-MATCH_TOLERANCE_S = 0.15
-
-
-def beat_counts(beats: pd.DataFrame) -> dict:
-    """Beats per class, total, and ectopic burden in % ((S + V) / all beats)."""
-    labels = beats["label"].fillna("").astype(str) if len(beats) else pd.Series([], dtype=str)
-    counts = {c: int((labels == c).sum()) for c in CLASSES}
-    total = int(len(beats))
-    counts["total"] = total
-    counts["ectopic_burden_pct"] = 100.0 * (counts["S"] + counts["V"]) / total if total else 0.0
-    return counts
 
 
 def noisy_share_pct(quality: pd.DataFrame) -> float:
@@ -109,42 +98,16 @@ def median_beats(ecg: np.ndarray, fs: float, beats: pd.DataFrame, before_s: floa
 def reference_beats(annotations, fs: float) -> pd.DataFrame:
     """Reference beat annotations mapped to AAMI classes: ``sample``, ``time_s``,
     ``symbol``, ``reference``. Non-beat annotations (rhythm, noise) are dropped."""
-    from .classifier.aami import AAMI_MAP
-
     sym = np.asarray(annotations.symbol).astype(str)
-    keep = np.isin(sym, list(AAMI_MAP))
+    lab = aami_labels(sym)
+    keep = lab >= 0
     samp = np.asarray(annotations.sample, np.int64)[keep]
-    sym = sym[keep]
-    return pd.DataFrame({"sample": samp, "time_s": samp / fs, "symbol": sym,
-                         "reference": [AAMI_MAP[s] for s in sym]})
-
-
-def match_beats(ref_samples: np.ndarray, test_samples: np.ndarray, fs: float,
-                tolerance_s: float = MATCH_TOLERANCE_S) -> tuple[np.ndarray, np.ndarray]:
-    """Pair each reference beat with the nearest unused detected beat within
-    ``tolerance_s`` (EC57 rule). Returns (ref_index, test_index) of the pairs."""
-    ref = np.asarray(ref_samples, np.int64)
-    test = np.asarray(test_samples, np.int64)
-    if not len(ref) or not len(test):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    tol = tolerance_s * fs
-    j = np.clip(np.searchsorted(test, ref), 1, len(test) - 1) if len(test) > 1 else np.zeros(len(ref), np.int64)
-    cand = np.stack([np.maximum(j - 1, 0), j], axis=1)
-    dist = np.abs(test[cand] - ref[:, None])
-    best = cand[np.arange(len(ref)), dist.argmin(axis=1)]
-    ok = dist.min(axis=1) <= tol
-    ri, ti = np.nonzero(ok)[0], best[ok]
-    # A detected beat pairs with one reference beat only: keep the closest.
-    order = np.lexsort((np.abs(test[ti] - ref[ri]), ti))
-    ri, ti = ri[order], ti[order]
-    first = np.r_[True, ti[1:] != ti[:-1]]
-    ri, ti = ri[first], ti[first]
-    o = np.argsort(ri)
-    return ri[o], ti[o]
+    return pd.DataFrame({"sample": samp, "time_s": samp / fs, "symbol": sym[keep],
+                         "reference": np.asarray(CLASSES)[lab[keep]]})
 
 
 def compare_with_reference(beats: pd.DataFrame, annotations, fs: float,
-                           tolerance_s: float = MATCH_TOLERANCE_S) -> dict:
+                           tolerance_s: float = TOLERANCE_S) -> dict:
     """Beat-by-beat comparison of the analysis with reference annotations.
 
     Returns a dict with
@@ -161,7 +124,7 @@ def compare_with_reference(beats: pd.DataFrame, annotations, fs: float,
     b_samp = beats["sample"].to_numpy(np.int64)
     b_lab = beats["label"].fillna("").astype(str).to_numpy()
     b_conf = beats["confidence"].to_numpy(float) if "confidence" in beats else np.full(len(beats), np.nan)
-    ri, ti = match_beats(ref["sample"].to_numpy(), b_samp, fs, tolerance_s)
+    ri, ti = match_beats(ref["sample"].to_numpy(), b_samp, int(round(tolerance_s * fs)))
     ref_lab = ref["reference"].to_numpy()
     pred_for_ref = np.full(len(ref), "(missed)", dtype=object)
     pred_for_ref[ri] = b_lab[ti]

@@ -15,13 +15,6 @@ def _beats(times, labels, fs=360.0) -> pd.DataFrame:
                          "confidence": np.full(len(t), 0.9)})
 
 
-def test_beat_counts_and_burden():
-    c = summaries.beat_counts(_beats([1, 2, 3, 4], "NNVS"))
-    assert (c["N"], c["S"], c["V"], c["total"]) == (2, 1, 1, 4)
-    assert c["ectopic_burden_pct"] == pytest.approx(50.0)
-    assert summaries.beat_counts(_beats([], ""))["ectopic_burden_pct"] == 0.0
-
-
 def test_rr_series_hr_trend_and_poincare():
     t = np.cumsum(np.r_[0.5, np.full(59, 1.0)])  # 60 bpm for a minute
     rr = summaries.rr_series(_beats(t, "N" * 60))
@@ -68,9 +61,11 @@ def test_compare_with_reference_counts_matches_misses_and_extras():
     assert cmp["n_matched"] == 4 and cmp["agreement_pct"] == pytest.approx(75.0)
 
 
-def test_match_beats_is_one_to_one():
-    ri, ti = summaries.match_beats(np.array([100, 110]), np.array([105]), fs=360.0)
-    assert len(ri) == 1 and len(ti) == 1
+def test_a_detection_matches_one_reference_beat_only():
+    fs = 360.0
+    ann = Annotations(np.array([100, 110]), np.array(["N", "N"]), [""] * 2)
+    cmp = summaries.compare_with_reference(_beats([105 / fs], "N"), ann, fs)
+    assert cmp["n_matched"] == 1 and cmp["confusion"].loc["N", "(missed)"] == 1
 
 
 def test_html_report_is_self_contained():

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ecg_lstm.summaries import beat_counts, noisy_share_pct
+from ecg_lstm.rhythm.predict import af_burden
+from ecg_lstm.summaries import noisy_share_pct
 
 
 def fmt(value, digits: int = 0, unit: str = "") -> str:
@@ -27,7 +28,7 @@ def duration(seconds: float) -> str:
 def render(analysis) -> None:
     rec = analysis.record
     v = analysis.vitals or {}
-    counts = beat_counts(analysis.beats)
+    counts = v.get("beat_counts")  # None when no classifier ran
     noisy = noisy_share_pct(analysis.quality)
     st.markdown(
         f"**{rec.name}** · {duration(rec.duration_s)} · {rec.fs:g} Hz · "
@@ -40,12 +41,11 @@ def render(analysis) -> None:
                 help="Extremes of the heart rate over 10 consecutive beats.")
     c[2].metric("SDNN / RMSSD", f"{fmt(v.get('sdnn_ms'))} / {fmt(v.get('rmssd_ms'))} ms", border=True,
                 help="Heart-rate variability over normal-to-normal intervals (Task Force 1996).")
-    c[3].metric("Ectopic burden", fmt(v.get("ectopic_burden_pct", counts["ectopic_burden_pct"]), 1, "%"),
+    c[3].metric("Ectopic burden", fmt(v.get("ectopic_burden_pct"), 1, "%"),
                 border=True, help="Supraventricular + ventricular ectopic beats, share of classified beats.")
     c[4].metric("Noisy signal", fmt(noisy, 1, "%"), border=True,
                 help="Share of the record in 10-s segments whose quality is too low to trust.")
     c[5].metric("Events", f"{len(analysis.events) if analysis.events is not None else 0}", border=True)
-    labels = " · ".join(f"{k} **{counts[k]:,}**" for k in ("N", "S", "V", "F", "Q"))
     extra = []
     if v.get("lf_hf_ratio") is not None:
         extra.append(f"LF/HF {fmt(v.get('lf_hf_ratio'), 2)}")
@@ -53,11 +53,8 @@ def render(analysis) -> None:
         extra.append(f"pNN50 {fmt(v.get('pnn50_pct'), 1)} %")
     ep = analysis.rhythm_episodes
     if ep is not None and len(ep) and "label" in ep:
-        af = ep[ep["label"].isin(["AFIB", "AFL"])]
-        af_s = float((af["end_s"] - af["start_s"]).sum()) if len(af) else 0.0
-        extra.append(f"AF/flutter burden {fmt(100 * af_s / rec.duration_s, 1)} %")
-    classified = counts["total"] - sum(counts[k] for k in ("N", "S", "V", "F", "Q")) < counts["total"]
-    labels = labels if classified else "not classified"
-    st.markdown(f"Beats: {counts['total']:,} ({labels})" + (" · " + " · ".join(extra) if extra else ""))
+        extra.append(f"AF/flutter burden {fmt(af_burden(ep, rec.duration_s), 1)} %")
+    labels = " · ".join(f"{k} **{counts[k]:,}**" for k in ("N", "S", "V", "F", "Q")) if counts else "not classified"
+    st.markdown(f"Beats: {len(analysis.beats):,} ({labels})" + (" · " + " · ".join(extra) if extra else ""))
     for note in st.session_state.get("model_notes", []):
         st.warning(note, icon=":material/info:")

@@ -21,6 +21,8 @@ import numpy as np
 from .aami import CLASSES
 
 N, S, V, F, Q = range(5)
+#: Beat match window of ANSI/AAMI EC57, in seconds.
+TOLERANCE_S = 0.150
 EXTRA = MISSED = 5
 
 

@@ -23,10 +23,9 @@ from ..record import read_record
 from .aami import CLASSES, CLASS_INDEX, DS2
 from .aami import reference_beats
 from .dataset import default_data_dir
-from .ec57 import confusion, ec57_stats, end_to_end_confusion, expected_calibration_error
+from .ec57 import TOLERANCE_S, confusion, ec57_stats, end_to_end_confusion, expected_calibration_error
 from .predict import DEFAULT_PATH, ROOT, BeatClassifier
 
-TOLERANCE_S = 0.150
 TARGETS = {"VEB_Se": 0.95, "VEB_P": 0.95, "SVEB_Se": 0.85, "SVEB_P": 0.70, "accuracy": 0.96}
 LITERATURE = [("de Chazal et al. 2004", {"VEB_Se": 0.777, "VEB_P": 0.819, "SVEB_Se": 0.759, "SVEB_P": 0.385}),
               ("Mondéjar-Guerra et al. 2019", {"accuracy": 0.945})]
