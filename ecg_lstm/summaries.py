@@ -13,9 +13,8 @@ import pandas as pd
 
 from .classifier.aami import CLASSES, aami_labels
 from .classifier.ec57 import TOLERANCE_S, match_beats
+from .hrv import RR_MAX_S, RR_MIN_S
 
-#: Physiological RR range in ms; intervals outside it come from missed or extra beats.
-RR_MIN_MS, RR_MAX_MS = 200.0, 3000.0
 
 
 def noisy_share_pct(quality: pd.DataFrame) -> float:
@@ -39,7 +38,7 @@ def rr_series(beats: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore"):
         hr = np.where(rr > 0, 60000.0 / np.where(rr > 0, rr, 1.0), np.nan)
     return pd.DataFrame({"time_s": t[1:], "rr_ms": rr, "hr_bpm": hr, "label": labels[1:],
-                         "prev_label": labels[:-1], "valid": (rr >= RR_MIN_MS) & (rr <= RR_MAX_MS)})
+                         "prev_label": labels[:-1], "valid": (rr >= 1000 * RR_MIN_S) & (rr <= 1000 * RR_MAX_S)})
 
 
 def hr_trend(beats: pd.DataFrame, window_s: float = 10.0) -> pd.DataFrame:
