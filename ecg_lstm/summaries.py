@@ -16,7 +16,6 @@ from .classifier.ec57 import TOLERANCE_S, match_beats
 from .hrv import RR_MAX_S, RR_MIN_S
 
 
-
 def noisy_share_pct(quality: pd.DataFrame) -> float:
     """Share of the record's time in segments flagged noisy, in %."""
     if quality is None or not len(quality):
