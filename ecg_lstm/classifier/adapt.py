@@ -1,0 +1,324 @@
+"""Adapt the beat classifier to one record: without labels, or with a reviewer's labels.
+
+The shipped network was trained on 18 patients; what "premature" and
+"different" mean varies from patient to patient, and the test patient's own
+record can teach it (de Chazal & Reilly 2006, IEEE TBME 53(12): patient-adaptive
+training with a few labelled beats; Llamedo & Martínez 2012, IEEE TBME 59(12):
+beats for the expert chosen from per-record clusters). The network is not
+changed: everything here happens on top of it, per record, in a fraction of a
+second on a CPU.
+
+* The LSTM's output of every beat (its hidden state, averaged over the
+  overlapping windows exactly as ``predict.sequence_logits`` averages logits)
+  is computed once. Plain logits are the shipped linear head on it.
+* **Labelled adaptation** (``adapt_with_labels``) fits a per-record correction
+  on top: a change of the linear head of every member, a per-record class bias,
+  and a linear term on the record-standardised RR/morphology features (so that
+  "this patient's S beats come 20 % early" can be learnt from a few beats).
+  Reviewed labels spread through the beat templates (``templates.py``): a
+  template whose reviewed beats agree gives its label, at a lower weight, to its
+  other beats (label propagation through clusters, as a Holter analyst labels a
+  template). An L2 pull towards the shipped head keeps the rest unchanged.
+* **Unsupervised adaptation** (``adapt_unsupervised``) runs the same fit with
+  the model itself as reviewer (self-training, Lee 2013; Xie et al. 2020): the
+  confident beats that agree with their template's majority label are the
+  pseudo-labels, and they spread through their templates.
+* **Query** (``query_beats``): the beats most worth a reviewer's look, chosen
+  template by template: the dominant template first (it fixes what normal is for
+  this patient), then templates by size times the model's uncertainty.
+
+All functions take and return beats in the order of ``peaks``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import ECGError
+from .aami import CLASSES, CLASS_INDEX
+from .features import beat_features
+from .model import BeatEnsemble, BeatLSTM
+from .templates import TemplateConfig, Templates, templates_from_features
+
+
+class LabelError(ECGError, ValueError):
+    """Reviewer labels that cannot be used (unknown class, index outside the record, ...)."""
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    l2: float = 1.0               # pull of the head change towards zero (per weight, times the beat count scale)
+    prop_weight: float = 0.5      # weight of the beats a template's reviewed label spreads to, against the reviewed beats
+    steps: int = 60               # L-BFGS iterations (the fit is convex: it converges well before)
+    # Unsupervised: pseudo-labels from the model itself.
+    pseudo_confidence: float = 0.95  # beats at least this confident ...
+    pseudo_purity: float = 0.8       # ... in templates where at least this share of beats has the majority label
+    unsup_weight: float = 0.3        # weight of pseudo-labels against reviewed ones
+    templates: TemplateConfig = TemplateConfig()
+
+
+@torch.inference_mode()
+def member_hidden(model: BeatLSTM, w: torch.Tensor, rr: torch.Tensor, seq_len: int, chunk: int = 1024) -> torch.Tensor:
+    """(n, 2 * hidden) LSTM output per beat, centre-weighted over the overlapping windows as in
+    ``predict.sequence_logits``: ``model.head`` of it gives exactly the plain logits (the head is linear)."""
+    n = len(w)
+    d = model.head.in_features
+    if n == 0:
+        return torch.zeros(0, d)
+    z = torch.cat([model.embed(w[i:i + chunk], rr[i:i + chunk]) for i in range(0, n, chunk)])
+
+    def hidden(x):
+        return model.seq(x)[0] if model.cfg.use_context else model.seq(x)
+
+    if n <= seq_len:
+        return hidden(z[None])[0]
+    hop = seq_len // 2
+    starts = np.arange(0, n - seq_len + 1, hop)
+    if starts[-1] != n - seq_len:
+        starts = np.append(starts, n - seq_len)
+    idx = torch.as_tensor(starts[:, None] + np.arange(seq_len)[None, :])
+    t = torch.arange(seq_len, dtype=torch.float32)
+    wt = 1.0 - (t - (seq_len - 1) / 2).abs() / (seq_len / 2) + 1e-3
+    acc, wsum = torch.zeros(n, d), torch.zeros(n)
+    for i in range(0, len(idx), 1024):
+        part = idx[i:i + 1024]
+        h = hidden(z[part]).float()
+        acc.index_add_(0, part.reshape(-1), (h * wt[None, :, None]).reshape(-1, d))
+        wsum.index_add_(0, part.reshape(-1), wt.repeat(len(part)))
+    return acc / wsum[:, None]
+
+
+class RecordAdapter:
+    """One record's beats with everything adaptation needs, computed once.
+
+    ``RecordAdapter(clf, ecg, fs, peaks)`` costs about one ``clf.predict``;
+    then ``plain()``, ``unsupervised()``, ``with_labels(...)`` and ``query(k)`` are
+    each a fraction of a second for a 30-min record. Arrays are in the order of ``peaks``.
+    """
+
+    def __init__(self, clf, ecg: np.ndarray, fs: float, peaks: np.ndarray, config: AdaptConfig = AdaptConfig()):
+        ecg = np.asarray(ecg, dtype=np.float64)
+        peaks = np.asarray(peaks)
+        if ecg.ndim != 1:
+            raise ValueError(f"ecg must be one lead (1-D), got shape {ecg.shape}")
+        if not np.isfinite(fs) or fs <= 0:
+            raise ValueError(f"sampling rate must be positive, got {fs}")
+        if peaks.ndim != 1 or (len(peaks) and (peaks.min() < 0 or peaks.max() >= len(ecg))):
+            raise ValueError("peaks must be a 1-D array of sample numbers inside the signal")
+        self.order = np.argsort(peaks, kind="stable")
+        w, f = beat_features(ecg, fs, peaks[self.order].astype(np.int64), clf.features)
+        self._init(clf, w, f, config)
+
+    @classmethod
+    def from_features(cls, clf, windows: np.ndarray, feats: np.ndarray, config: AdaptConfig = AdaptConfig()):
+        """From beat features already computed (``features.beat_features``), beats in time order."""
+        self = cls.__new__(cls)
+        self.order = np.arange(len(windows))
+        self._init(clf, np.asarray(windows), np.asarray(feats), config)
+        return self
+
+    def _init(self, clf, w, f, config: AdaptConfig):
+        self.clf, self.config = clf, config
+        self.n = len(w)
+        members = clf.model.members if isinstance(clf.model, BeatEnsemble) else [clf.model]
+        wt, rt = torch.as_tensor(w), torch.as_tensor(f)
+        # Per member: hidden states and head. The ensemble's logits are the mean of the members'.
+        hs = [member_hidden(m, wt, rt, clf.seq_len) for m in members]
+        self.H = torch.cat(hs, dim=1).double() / len(members)                       # (n, M * d)
+        self.W0 = torch.cat([m.head.weight.detach() for m in members], dim=1).double()  # (5, M * d)
+        self.b0 = torch.stack([m.head.bias.detach() for m in members]).mean(0).double()
+        self.base = self.H @ self.W0.T + self.b0                                     # plain logits
+        x = torch.as_tensor(f, dtype=torch.float64)
+        # Record-standardised per-beat features: "early *for this patient*" in one linear term.
+        self.X = (x - x.mean(0)) / (x.std(0) + 1e-3) if self.n > 1 else torch.zeros_like(x)
+        self.T = float(clf.temperature)
+        self.plain_probs = torch.softmax(self.base / self.T, -1).numpy()
+        self.templates = templates_from_features(w, f, self.plain_probs, config.templates, clf.features)
+
+    # -- results in the order of ``peaks`` ------------------------------------------------------
+    def _out(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out = np.empty_like(probs)
+        out[self.order] = probs
+        return np.asarray(CLASSES)[out.argmax(1)], out
+
+    def plain(self) -> tuple[np.ndarray, np.ndarray]:
+        """The shipped model's labels and probabilities (same as ``clf.predict``)."""
+        return self._out(self.plain_probs)
+
+    def template_table(self) -> Templates:
+        """The record's templates (beats in the order of ``peaks``)."""
+        from .templates import reorder
+
+        return reorder(self.templates, self.order)
+
+    # -- the per-record fit -----------------------------------------------------------------------
+    def _fit(self, idx: np.ndarray, y: np.ndarray, wts: np.ndarray) -> np.ndarray:
+        """Probabilities (time order) after fitting the per-record correction to targets ``y`` at
+        beats ``idx`` with weights ``wts`` (weighted cross-entropy + L2 towards the shipped head)."""
+        if len(idx) == 0:
+            return self.plain_probs
+        cfg = self.config
+        H, X, base = self.H[idx], self.X[idx], self.base[idx]
+        yt, wt = torch.as_tensor(y), torch.as_tensor(wts, dtype=torch.float64)
+        wt = wt / wt.sum()
+        dW = torch.zeros_like(self.W0, requires_grad=True)
+        db = torch.zeros(len(CLASSES), dtype=torch.float64, requires_grad=True)
+        V = torch.zeros(len(CLASSES), X.shape[1], dtype=torch.float64, requires_grad=True)
+        # H is divided by the member count, so its scale is small: its weights get a matching penalty.
+        hscale = float(self.H.pow(2).sum(1).mean()) + 1e-6
+        opt = torch.optim.LBFGS([dW, db, V], lr=1.0, max_iter=cfg.steps, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            logits = (base + H @ dW.T + db + X @ V.T) / self.T
+            ce = torch.nn.functional.cross_entropy(logits, yt, reduction="none")
+            loss = (wt * ce).sum() + 1e-2 * cfg.l2 * (hscale * dW.pow(2).sum() + V.pow(2).sum() / X.shape[1]) \
+                + 1e-3 * db.pow(2).sum()
+            loss.backward()
+            return loss
+
+        with torch.enable_grad():
+            opt.step(closure)
+        with torch.no_grad():
+            logits = (self.base + self.H @ dW.T + db + self.X @ V.T) / self.T
+            return torch.softmax(logits, -1).numpy()
+
+    def _propagate(self, idx: np.ndarray, y: np.ndarray, w_lab: float, w_prop: float):
+        """Targets: the given beats, plus every other beat of a template whose given beats agree."""
+        tpl = self.templates.beat_template
+        given = np.zeros(self.n, bool)
+        given[idx] = True
+        out_i, out_y, out_w = [idx], [y], [np.full(len(idx), w_lab / max(len(idx), 1))]
+        for t in np.unique(tpl[idx]):
+            ys = np.unique(y[tpl[idx] == t])
+            if len(ys) != 1:
+                continue  # the reviewer split this template: only the reviewed beats count
+            members = np.flatnonzero((tpl == t) & ~given)
+            out_i.append(members)
+            out_y.append(np.full(len(members), ys[0]))
+            out_w.append(np.full(len(members), w_prop / max(len(members), 1) * min(len(members), 50) / 50))
+        return np.concatenate(out_i), np.concatenate(out_y), np.concatenate(out_w)
+
+    def with_labels(self, beat_indices, labels) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and probabilities of every beat after adapting to reviewed beats.
+
+        ``beat_indices`` index into ``peaks``; ``labels`` are AAMI classes ("N", "S", "V",
+        "F", "Q") or class indices. Reviewed beats keep their reviewed label (probability 1).
+        """
+        idx, y = self._check_labels(beat_indices, labels)
+        if len(idx) == 0:
+            return self.plain()
+        pos = np.argsort(self.order)[idx]  # positions in time order
+        i, t, w = self._propagate(pos, y, 1.0, self.config.prop_weight)
+        probs = self._fit(i, t, w)
+        probs[pos] = np.eye(len(CLASSES))[y]
+        return self._out(probs)
+
+    def unsupervised(self) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and probabilities after self-training on the record's own confident beats."""
+        i, y, w = self._pseudo_labels()
+        return self._out(self._fit(i, y, w))
+
+    def _pseudo_labels(self):
+        cfg = self.config
+        tpl, p = self.templates.beat_template, self.plain_probs
+        pred, conf = p.argmax(1), p.max(1)
+        keep_i, keep_y = [], []
+        for t in range(self.templates.n_templates):
+            m = np.flatnonzero(tpl == t)
+            cnt = np.bincount(pred[m], minlength=len(CLASSES))
+            major = int(cnt.argmax())
+            if cnt[major] < cfg.pseudo_purity * len(m):
+                continue
+            sel = m[(pred[m] == major) & (conf[m] >= cfg.pseudo_confidence)]
+            keep_i.append(sel)
+            keep_y.append(np.full(len(sel), major))
+        if not keep_i:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        i, y = np.concatenate(keep_i), np.concatenate(keep_y)
+        # Each class weighs the same in total: the many N beats must not drown the few ectopic ones.
+        cw = np.bincount(y, minlength=len(CLASSES)).astype(float)
+        w = 1.0 / np.maximum(cw[y], 1)
+        return i, y, w
+
+    def _check_labels(self, beat_indices, labels):
+        idx = np.asarray(beat_indices, dtype=np.int64).reshape(-1)
+        labels = list(np.asarray(labels).reshape(-1))
+        if len(idx) != len(labels):
+            raise LabelError(f"{len(idx)} beat indices but {len(labels)} labels: give one label per beat")
+        if len(idx) and (idx.min() < 0 or idx.max() >= self.n):
+            raise LabelError(f"beat indices must be between 0 and {self.n - 1} (the record has {self.n} beats)")
+        if len(np.unique(idx)) != len(idx):
+            raise LabelError("a beat is labelled twice: give each beat one label")
+        y = []
+        for lab in labels:
+            if isinstance(lab, (int, np.integer)) and 0 <= int(lab) < len(CLASSES):
+                y.append(int(lab))
+            elif str(lab) in CLASS_INDEX:
+                y.append(CLASS_INDEX[str(lab)])
+            else:
+                raise LabelError(f"unknown beat label {lab!r}: use one of {', '.join(CLASSES)}")
+        return idx, np.asarray(y, np.int64)
+
+    # -- what to ask the reviewer -----------------------------------------------------------------
+    def query(self, k: int, exclude=()) -> np.ndarray:
+        """Indices (into ``peaks``) of the ``k`` beats most worth reviewing, most useful first.
+
+        Template by template: the dominant template's most typical beat first; then templates
+        ranked by sqrt(size) x uncertainty (mean entropy of the model's probabilities plus the
+        share of beats not carrying the template's majority label), one beat per template per
+        round (the most typical unreviewed one, then the least confident), so that k beats
+        cover as many templates as possible. ``exclude``: beats already reviewed.
+        """
+        k = int(k)
+        if k <= 0 or self.n == 0:
+            return np.zeros(0, np.int64)
+        T, p = self.templates, self.plain_probs
+        pos_excl = set(np.argsort(self.order)[np.asarray(list(exclude), np.int64)].tolist()) if len(exclude) else set()
+        ent = -(p * np.log(p + 1e-12)).sum(1) / np.log(len(CLASSES))
+        pred = p.argmax(1)
+        score, queues = [], []
+        for t in range(T.n_templates):
+            m = np.flatnonzero(T.beat_template == t)
+            cnt = np.bincount(pred[m], minlength=len(CLASSES))
+            unc = ent[m].mean() + 1.0 - cnt.max() / len(m)
+            score.append(np.sqrt(len(m)) * (unc + 1e-3))
+            # typical first (what the template is), then the least confident (where it may be wrong)
+            typical = m[np.argsort(T.distance[m], kind="stable")]
+            unsure = m[np.argsort(p[m].max(1), kind="stable")]
+            q = [typical[0]] + [b for pair in zip(unsure, typical[1:]) for b in pair]
+            seen, qq = set(), []
+            for b in q:
+                if b not in seen and b not in pos_excl:
+                    seen.add(b)
+                    qq.append(int(b))
+            queues.append(qq)
+        rank = [0] + [t for t in np.argsort(-np.asarray(score), kind="stable") if t != 0]
+        chosen: list[int] = []
+        while len(chosen) < k and any(queues[t] for t in rank):
+            for t in rank:
+                if queues[t] and len(chosen) < k:
+                    chosen.append(queues[t].pop(0))
+        return self.order[np.asarray(chosen, np.int64)]
+
+
+def adapt_unsupervised(clf, ecg: np.ndarray, fs: float, peaks: np.ndarray,
+                       config: AdaptConfig = AdaptConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (n,) and probabilities (n, 5) of the beats at ``peaks``, adapted to the record
+    without any label (self-training on confident, template-consistent beats)."""
+    return RecordAdapter(clf, ecg, fs, peaks, config).unsupervised()
+
+
+def adapt_with_labels(clf, ecg: np.ndarray, fs: float, peaks: np.ndarray, beat_indices, labels,
+                      config: AdaptConfig = AdaptConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (n,) and probabilities (n, 5) of every beat at ``peaks`` after adapting to the
+    reviewed beats ``peaks[beat_indices]`` labelled ``labels`` (AAMI "N"/"S"/"V"/"F"/"Q")."""
+    return RecordAdapter(clf, ecg, fs, peaks, config).with_labels(beat_indices, labels)
+
+
+def query_beats(clf, ecg: np.ndarray, fs: float, peaks: np.ndarray, k: int = 20, exclude=(),
+                config: AdaptConfig = AdaptConfig()) -> np.ndarray:
+    """Indices into ``peaks`` of the ``k`` beats most worth a reviewer's look (see ``RecordAdapter.query``)."""
+    return RecordAdapter(clf, ecg, fs, peaks, config).query(k, exclude)
