@@ -20,15 +20,17 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from dashboard import loading, trace  # noqa: E402
+from dashboard.plain import md_escape  # noqa: E402
 from dashboard.sections import (events, export, live, model, overview, reference, rhythm, source,  # noqa: E402
                                 trace_view)
 
 CSS = """
 <style>
 .ecg-alarm{background:#c62828;color:#fff;font-weight:700;padding:.6rem 1rem;border-radius:.4rem;
-           letter-spacing:.05em;animation:blink 1s step-start infinite}
+           letter-spacing:.05em}
 .ecg-ok{background:#e8f5e9;color:#2e7d32;padding:.6rem 1rem;border-radius:.4rem}
-@keyframes blink{50%{opacity:.55}}
+.ecg-silenced{background:#fff3e0;color:#7a2e00;border:2px solid #c62828;padding:.6rem 1rem;border-radius:.4rem}
+@media (prefers-reduced-motion: reduce){*{animation:none!important;transition:none!important}}
 .st-key-preload_chart{display:none}
 div[data-testid="stMetricValue"]{font-size:1.3rem}
 </style>
@@ -73,7 +75,7 @@ def main() -> None:
         # The page is on screen; load the models while the user picks a record.
         loading.warm_up()
         return
-    st.caption(st.session_state.get("source_label", ""))
+    st.caption(md_escape(st.session_state.get("source_label", "")))  # a file name: record text
     overview.render(analysis)
     record_view(analysis)
 

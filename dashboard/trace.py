@@ -11,6 +11,9 @@ import plotly.graph_objects as go
 
 #: Beat class colours (colour-blind safe, distinct on pink paper).
 CLASS_COLOURS = {"N": "#2e7d32", "S": "#1565c0", "V": "#c62828", "F": "#6a1b9a", "Q": "#616161", "": "#616161"}
+#: A marker shape and a line dash per class as well as a colour: the class reads without colour vision.
+CLASS_SYMBOLS = {"N": "circle", "S": "triangle-up", "V": "diamond", "F": "square", "Q": "x", "": "cross"}
+CLASS_DASHES = {"N": "solid", "S": "dash", "V": "dot", "F": "dashdot", "Q": "longdash", "": "longdashdot"}
 CLASS_NAMES = {"N": "normal", "S": "supraventricular ectopic", "V": "ventricular ectopic",
                "F": "fusion", "Q": "unclassifiable", "": "unlabelled"}
 #: ECG paper at 25 mm/s and 10 mm/mV: minor 1 mm = 0.04 s / 0.1 mV, major 5 mm = 0.2 s / 0.5 mV.
@@ -220,8 +223,10 @@ def tachogram(rr: pd.DataFrame, height: int = 260) -> go.Figure:
     for c in pd.unique(rr["label"]) if len(rr) else []:
         m = rr["label"] == c
         fig.add_trace(scatter(int(m.sum()), x=rr["time_s"][m], y=rr["rr_ms"][m], mode="markers",
-                                   marker=dict(size=3, color=CLASS_COLOURS.get(c, "#616161")),
-                                   name=c or "?", hovertemplate="RR %{y:.0f} ms at %{x:.1f} s<extra></extra>"))
+                                   marker=dict(size=5 if c == "N" else 7, color=CLASS_COLOURS.get(c, "#616161"),
+                                               symbol=CLASS_SYMBOLS.get(c, "cross")),
+                                   name=f"{c or '?'} {CLASS_NAMES.get(c, c)}",
+                                   hovertemplate=f"{c or '?'}: RR %{{y:.0f}} ms at %{{x:.1f}} s<extra></extra>"))
     _time_axis(fig, float(rr["time_s"].max()) if len(rr) else 1.0)
     top = min(2500.0, float(rr["rr_ms"].quantile(0.999)) * 1.2) if len(rr) else 2000.0
     fig.update_yaxes(title="RR (ms)", range=[0, top])
@@ -236,8 +241,9 @@ def poincare(p: dict, height: int = 340) -> go.Figure:
     for c in pd.unique(lab) if len(lab) else []:
         m = lab == c
         fig.add_trace(scatter(int(m.sum()), x=p["rr_n_ms"][m], y=p["rr_next_ms"][m], mode="markers",
-                                   marker=dict(size=4, opacity=0.6, color=CLASS_COLOURS.get(c, "#616161")),
-                                   name=c or "?"))
+                                   marker=dict(size=5 if c == "N" else 7, opacity=0.6,
+                                               color=CLASS_COLOURS.get(c, "#616161"), symbol=CLASS_SYMBOLS.get(c, "cross")),
+                                   name=f"{c or '?'} {CLASS_NAMES.get(c, c)}"))
     # Range from the bulk of the points (a few outliers would squash the cloud).
     hi = float(np.quantile(np.r_[p["rr_n_ms"], p["rr_next_ms"]], 0.998)) * 1.25 if len(lab) else 2000.0
     fig.add_trace(go.Scatter(x=[0, hi], y=[0, hi], mode="lines", line=dict(color="#999", dash="dot"),
@@ -253,8 +259,17 @@ def median_beats(meds: dict, unit: str = "mV", height: int = 340) -> go.Figure:
     fig = go.Figure()
     for c, m in meds.items():
         fig.add_trace(go.Scatter(x=m["t_ms"], y=m["median"], mode="lines",
-                                 line=dict(color=CLASS_COLOURS.get(c, "#616161"), width=2),
-                                 name=f"{c} ({m['n']} beats)"))
+                                 line=dict(color=CLASS_COLOURS.get(c, "#616161"), width=2,
+                                           dash=CLASS_DASHES.get(c, "solid")),
+                                 name=f"{c} {CLASS_NAMES.get(c, c)} ({m['n']} beats)"))
+        # The class letter at the largest deflection of its median beat (shifted a little per class
+        # so letters do not overlap), for readers who cannot tell the colours apart.
+        med = np.asarray(m["median"], float)
+        if len(med) and np.isfinite(med).any():
+            i0 = int(np.nanargmax(np.abs(med)))
+            fig.add_annotation(x=float(m["t_ms"][i0]), y=float(med[i0]), text=f"<b>{c or '?'}</b>", showarrow=False,
+                               xshift=14 * (1 + list(meds).index(c)), yshift=8 if med[i0] >= 0 else -8,
+                               font=dict(color=CLASS_COLOURS.get(c, "#616161"), size=13))
     fig.update_xaxes(title="time from R peak (ms)", zeroline=True)
     fig.update_yaxes(title=f"amplitude ({unit})")
     fig.update_layout(height=height, margin=dict(l=60, r=10, t=30, b=40), legend=TOP_LEGEND,

@@ -157,3 +157,47 @@ def compare_with_reference(beats: pd.DataFrame, annotations, fs: float,
     return {"confusion": conf, "per_class": pd.DataFrame(per), "disagreements": dis,
             "n_reference": int(len(ref)), "n_matched": int(n_match),
             "agreement_pct": 100.0 * float((pred_for_ref[ri] == ref_lab[ri]).mean()) if n_match else np.nan}
+
+
+#: HRV is read as autonomic tone only in sinus rhythm (Task Force 1996). Below this share of
+#: NN intervals (both beats normal, no artefact) the statistics describe ectopy or artefacts;
+#: 80 % is the usual Holter acceptance rule for an HRV analysis.
+HRV_MIN_NN_PCT = 80.0
+#: Above this share of the record in AF or flutter, the RR variability is the arrhythmia's
+#: (in AF the beats are labelled N, so the NN share alone does not see it).
+HRV_MAX_AF_PCT = 10.0
+
+
+def hrv_applicability(beats: pd.DataFrame, rhythm_episodes: pd.DataFrame | None, duration_s: float) -> dict:
+    """Whether HRV figures mean anything for this record, and why not.
+
+    Returns ``{"applicable": bool, "reason": str, "nn_share_pct": float, "af_share_pct": float}``:
+    not applicable when AF/flutter covers more than ``HRV_MAX_AF_PCT`` % of ``duration_s``
+    (seconds), or fewer than ``HRV_MIN_NN_PCT`` % of the RR intervals are NN intervals
+    (:func:`ecg_lstm.hrv.nn_mask`), or the beats are not classified. ``reason`` is a
+    sentence for the page ("" when applicable).
+    """
+    from .hrv import nn_mask
+    from .rhythm.predict import af_burden
+
+    af = af_burden(rhythm_episodes, duration_s) if rhythm_episodes is not None and len(rhythm_episodes) \
+        and "label" in rhythm_episodes and duration_s > 0 else 0.0
+    t = beats["time_s"].to_numpy(float)
+    labels = beats["label"].fillna("").astype(str).to_numpy() if "label" in beats else np.full(len(t), "")
+    nn = 0.0
+    if len(t) >= 2:
+        nn = 100.0 * float(nn_mask(np.diff(t), labels == "N").mean())
+    out = {"applicable": False, "reason": "", "nn_share_pct": nn, "af_share_pct": af}
+    if len(t) < 3:
+        out["reason"] = "too few beats for heart-rate variability"
+    elif not (labels != "").any():
+        out["reason"] = "the beats are not classified, so normal-to-normal intervals are unknown"
+    elif af > HRV_MAX_AF_PCT:
+        out["reason"] = (f"atrial fibrillation or flutter over {af:.0f} % of the record: the beat-to-beat "
+                         "variability is the arrhythmia's, not the autonomic tone HRV measures")
+    elif nn < HRV_MIN_NN_PCT:
+        out["reason"] = (f"only {nn:.0f} % of the RR intervals are between two normal beats (at least "
+                         f"{HRV_MIN_NN_PCT:.0f} % needed): too many ectopic beats or artefacts for HRV")
+    else:
+        out["applicable"] = True
+    return out

@@ -3,7 +3,8 @@
 A fragment reruns every ``TICK_S`` while playing; it advances a cursor kept in
 ``st.session_state`` by the wall time elapsed times the speed, draws the last
 window of ECG, the heart rate of the last beats, and an alarm banner while an
-event lies in the visible window.
+event lies in the visible window. Events inside noisy signal raise no alarm; the
+alarm can be silenced (it then shows as a quiet notice), and nothing blinks.
 """
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ def monitor_state(analysis, cursor: float, window_s: float = WINDOW_S) -> dict:
     hr = 60.0 / float(np.median(rr)) if len(rr) else None
     ev = analysis.events
     active = ev[(ev["start_s"] <= cursor) & (ev["end_s"] >= cursor - window_s)] if ev is not None and len(ev) else None
+    if active is not None and "noisy" in active:
+        active = active[~active["noisy"].fillna(False).astype(bool)]  # noise is not an arrhythmia
     return {"hr_bpm": hr, "alarms": [] if active is None else active["type"].astype(str).unique().tolist()}
 
 
@@ -72,6 +75,7 @@ def render(analysis) -> None:
                 width="stretch")
     c[2].button("Rewind", key="live_rewind", on_click=_rewind, icon=":material/replay:", width="stretch")
     speed = SPEEDS[c[3].selectbox("Speed", list(SPEEDS), index=0, key="live_speed", label_visibility="collapsed")]
+    st.toggle("Silence alarms", key="live_silenced", help="Alarms still show, as a quiet notice, while silenced.")
 
     @st.fragment(run_every=TICK_S if running else None)
     def screen() -> None:
@@ -84,7 +88,11 @@ def render(analysis) -> None:
         state = monitor_state(analysis, cursor)
         if state["alarms"]:
             text = html.escape(", ".join(state["alarms"]))
-            st.markdown(f"<div class='ecg-alarm'>ALARM: {text}</div>", unsafe_allow_html=True)
+            if st.session_state.get("live_silenced"):
+                st.markdown(f"<div class='ecg-silenced' role='status'>Alarm silenced: {text}</div>",
+                            unsafe_allow_html=True)
+            else:
+                st.markdown(f"<div class='ecg-alarm' role='alert'>ALARM: {text}</div>", unsafe_allow_html=True)
         else:
             st.markdown("<div class='ecg-ok'>No alarm</div>", unsafe_allow_html=True)
         m = st.columns(3)

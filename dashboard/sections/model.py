@@ -28,6 +28,95 @@ def _show_markdown(pattern: str, missing: str) -> None:
         st.markdown(_read(str(p), p.stat().st_mtime))
 
 
+def markdown_tables(text: str) -> list[list[list[str]]]:
+    """The pipe tables of a Markdown text, each as rows of stripped cells (header first,
+    the ``|---|`` rule left out)."""
+    tables, rows = [], []
+    for line in text.splitlines() + [""]:
+        line = line.strip()
+        if line.startswith("|") and line.endswith("|"):
+            cells = [c.strip() for c in line[1:-1].split("|")]
+            if not all(set(c) <= set("-: ") for c in cells):
+                rows.append(cells)
+        elif rows:
+            tables.append(rows)
+            rows = []
+    return tables
+
+
+def _number(cell: str) -> float | None:
+    try:
+        return float(cell.rstrip("%").strip())
+    except ValueError:
+        return None
+
+
+def ds2_figures(models_dir: Path | None = None) -> dict[str, dict[str, float]]:
+    """The beat model's gross DS2 figures (%), per protocol, read from models/EVALUATION.md:
+    ``{"reference beats": {"VEB Se": 91.8, ...}, ...}``. Only our model's rows: the targets
+    and the published methods (rows naming "et al") are left out. Empty when the file is
+    missing or has no such table."""
+    path = (models_dir or MODELS) / "EVALUATION.md"
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    for table in markdown_tables(text):
+        head = table[0]
+        if "VEB Se" in head and "SVEB Se" in head:
+            out = {}
+            for row in table[1:]:
+                name = row[0].strip("* ")
+                if not name or name.lower().startswith("target") or "et al" in name:
+                    continue
+                vals = {h: _number(c) for h, c in zip(head[1:], row[1:]) if _number(c) is not None}
+                if vals:
+                    out[name] = vals
+            return out
+    return {}
+
+
+def protocol_row(figures: dict[str, dict], beat_source: str, adapted: bool = False) -> tuple[str, dict] | None:
+    """The protocol row of :func:`ds2_figures` that matches how this record was analysed
+    (reference or detected beats; adapted or not), else the first one."""
+    if not figures:
+        return None
+    want = "reference" if beat_source == "reference" else "detect"
+    ranked = sorted(figures, key=lambda n: (want not in n.lower() and not (want == "detect" and "end to end" in n.lower()),
+                                           ("adapt" in n.lower()) != adapted, "review" in n.lower()))
+    return ranked[0], figures[ranked[0]]
+
+
+def rhythm_figures(models_dir: Path | None = None) -> dict[str, float]:
+    """The rhythm model's gross AF figures on DS2 (%), first protocol of
+    models/RHYTHM_EVALUATION.md: ``{"AF duration sensitivity": 77.8, ...}``."""
+    path = (models_dir or MODELS) / "RHYTHM_EVALUATION.md"
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    for table in markdown_tables(text):
+        if table[0][:2] == ["statistic", "gross"]:
+            return {row[0]: _number(row[1]) for row in table[1:] if len(row) > 1 and _number(row[1]) is not None}
+    return {}
+
+
+def training_records(models_dir: Path | None = None) -> dict[str, set[str]]:
+    """Records each shipped model was trained on (early stopping and calibration records
+    included), from the settings files: ``{"beat": {...}, "rhythm": {...}}``."""
+    out = {}
+    for what, name in (("beat", "beat_lstm.json"), ("rhythm", "rhythm_lstm.json")):
+        try:
+            cfg = json.loads(((models_dir or MODELS) / name).read_text())
+        except (OSError, ValueError):
+            continue
+        train = cfg.get("train") if isinstance(cfg.get("train"), dict) else {}
+        recs = list(cfg.get("train_records") or []) + list(train.get("records") or []) + \
+            list(train.get("val_records") or [])
+        out[what] = {str(r) for r in recs}
+    return out
+
+
 def histories() -> dict[str, dict]:
     """Training histories: models/*history*.json files, and a "history" entry of any
     models/*.json, as {name: [value per epoch]} (or a list of per-epoch dicts)."""

@@ -1,10 +1,20 @@
-"""Overview: what the record is, and its vitals at a glance."""
+"""Overview: what the record is, and its vitals at a glance, with what they are worth:
+the model's figures on patients it never saw, a warning when the record is one it was
+trained on, and HRV marked not applicable where the rhythm is not sinus.
+
+Record text (name, lead names, header comments) is escaped or shown as plain text.
+"""
 from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.plain import md_escape
+from dashboard.sections import model as model_files
 from ecg_lstm.rhythm.predict import af_burden
-from ecg_lstm.summaries import noisy_share_pct
+from ecg_lstm.summaries import hrv_applicability, noisy_share_pct
+
+#: MIT-BIH's sampling rate: a record named like a training record is that record only at this rate.
+MITDB_FS = 360.0
 
 
 def fmt(value, digits: int = 0, unit: str = "") -> str:
@@ -25,36 +35,99 @@ def duration(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min {s % 60:02d} s" if s >= 3600 else f"{s // 60} min {s % 60:02d} s"
 
 
+@st.cache_data(show_spinner=False)
+def _model_facts(stamp: tuple) -> dict:
+    """DS2 figures and training records from models/ (re-read when a file there changes)."""
+    return {"beat": model_files.ds2_figures(), "rhythm": model_files.rhythm_figures(),
+            "trained_on": model_files.training_records()}
+
+
+def model_facts() -> dict:
+    files = [model_files.MODELS / n for n in ("EVALUATION.md", "RHYTHM_EVALUATION.md", "beat_lstm.json",
+                                             "rhythm_lstm.json")]
+    return _model_facts(tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in files))
+
+
+def training_record(rec, trained_on: dict[str, set[str]]) -> list[str]:
+    """Which shipped models were trained on this record (by MIT-BIH name and rate)."""
+    if abs(float(rec.fs) - MITDB_FS) > 1e-6:
+        return []
+    name = str(rec.name).strip()
+    return [what for what, recs in trained_on.items() if name in recs]
+
+
+def ds2_line(facts: dict, beat_source: str, adapted: bool = False) -> str | None:
+    """One sentence with the beat model's DS2 figures for this record's protocol."""
+    row = model_files.protocol_row(facts["beat"], beat_source, adapted)
+    if row is None:
+        return None
+    name, f = row
+    parts = [f"{k} {f[k]:.1f}" for k in ("VEB Se", "VEB +P", "SVEB Se", "SVEB +P", "Accuracy") if k in f]
+    line = f"Beat labels, as good as on unseen patients (DS2, {name}): " + " · ".join(parts) + " %."
+    if f.get("SVEB +P") is not None and f["SVEB +P"] < 50:
+        line += f" Fewer than half of the S labels are right there ({f['SVEB +P']:.0f} %): check them."
+    return line
+
+
 def render(analysis) -> None:
     rec = analysis.record
     v = analysis.vitals or {}
     counts = v.get("beat_counts")  # None when no classifier ran
     noisy = noisy_share_pct(analysis.quality)
+    facts = model_facts()
     st.markdown(
-        f"**{rec.name}** · {duration(rec.duration_s)} · {rec.fs:g} Hz · "
-        f"leads {', '.join(rec.lead_names)} (analysed: {rec.lead_names[analysis.lead_index]}) · "
+        f"**{md_escape(rec.name)}** · {duration(rec.duration_s)} · {rec.fs:g} Hz · "
+        f"leads {md_escape(', '.join(rec.lead_names))} (analysed: {md_escape(rec.lead_names[analysis.lead_index])}) · "
         f"beats {analysis.beat_source}"
         + (" · reference annotations present" if rec.annotations is not None else ""))
+    trained = training_record(rec, facts["trained_on"])
+    if trained:
+        st.warning(f"Record {md_escape(rec.name)} is one of the MIT-BIH records the {' and '.join(trained)} "
+                   "model was trained on (DS1). Its labels and any agreement with the reference here say "
+                   "nothing about how the model does on a new patient; the DS2 figures below do.",
+                   icon=":material/school:")
+    hrv = hrv_applicability(analysis.beats, analysis.rhythm_episodes, rec.duration_s)
     c = st.columns(6)
     c[0].metric("HR mean", fmt(v.get("hr_mean_bpm"), 0, "bpm"), border=True)
     c[1].metric("HR min–max", f"{fmt(v.get('hr_min_bpm'))}–{fmt(v.get('hr_max_bpm'))} bpm", border=True,
                 help="Extremes of the heart rate over 10 consecutive beats.")
-    c[2].metric("SDNN / RMSSD", f"{fmt(v.get('sdnn_ms'))} / {fmt(v.get('rmssd_ms'))} ms", border=True,
-                help="Heart-rate variability over normal-to-normal intervals (Task Force 1996).")
+    if hrv["applicable"]:
+        c[2].metric("SDNN / RMSSD", f"{fmt(v.get('sdnn_ms'))} / {fmt(v.get('rmssd_ms'))} ms", border=True,
+                    help="Heart-rate variability over normal-to-normal intervals (Task Force 1996).")
+    else:
+        c[2].metric("SDNN / RMSSD", "not applicable", border=True, help="HRV " + hrv["reason"] + ".")
     c[3].metric("Ectopic burden", fmt(v.get("ectopic_burden_pct"), 1, "%"),
                 border=True, help="Supraventricular + ventricular ectopic beats, share of classified beats.")
     c[4].metric("Noisy signal", fmt(noisy, 1, "%"), border=True,
                 help="Share of the record in 10-s segments whose quality is too low to trust.")
     c[5].metric("Events", f"{len(analysis.events) if analysis.events is not None else 0}", border=True)
     extra = []
-    if v.get("lf_hf_ratio") is not None:
-        extra.append(f"LF/HF {fmt(v.get('lf_hf_ratio'), 2)}")
-    if v.get("pnn50_pct") is not None:
-        extra.append(f"pNN50 {fmt(v.get('pnn50_pct'), 1)} %")
+    if hrv["applicable"]:
+        if v.get("lf_hf_ratio") is not None:
+            extra.append(f"LF/HF {fmt(v.get('lf_hf_ratio'), 2)}")
+        if v.get("pnn50_pct") is not None:
+            extra.append(f"pNN50 {fmt(v.get('pnn50_pct'), 1)} %")
     ep = analysis.rhythm_episodes
     if ep is not None and len(ep) and "label" in ep:
-        extra.append(f"AF/flutter burden {fmt(af_burden(ep, rec.duration_s), 1)} %")
+        af = f"AF/flutter burden {fmt(af_burden(ep, rec.duration_s), 1)} %"
+        r = facts["rhythm"]
+        if "AF duration sensitivity" in r and "AF duration positive predictivity" in r:
+            af += (f" (DS2: AF time found {r['AF duration sensitivity']:.0f} %, "
+                   f"right {r['AF duration positive predictivity']:.0f} %)")
+        extra.append(af)
     labels = " · ".join(f"{k} **{counts[k]:,}**" for k in ("N", "S", "V", "F", "Q")) if counts else "not classified"
     st.markdown(f"Beats: {len(analysis.beats):,} ({labels})" + (" · " + " · ".join(extra) if extra else ""))
+    notes = []
+    if not hrv["applicable"]:
+        notes.append("HRV not applicable: " + hrv["reason"] + ".")
+    line = ds2_line(facts, analysis.beat_source, adapted=bool(st.session_state.get("labels_adapted")))
+    if counts and line:
+        notes.append(line)
+    if notes:
+        st.caption("  \n".join(notes))
+    comments = (rec.metadata or {}).get("comments") or []
+    if comments:
+        with st.expander("Header comments"):
+            st.text("\n".join(str(c) for c in comments))  # record text: plain
     for note in st.session_state.get("model_notes", []):
-        st.warning(note, icon=":material/info:")
+        st.warning(md_escape(note), icon=":material/info:")

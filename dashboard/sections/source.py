@@ -1,4 +1,9 @@
-"""Sidebar: choose a record (upload, local folder, PhysioNet); errors show beside their source."""
+"""Sidebar: choose a record (upload, local folder, PhysioNet); errors show beside their source.
+
+The record changes only on an explicit action: new files in the uploader, the Open
+button, the PhysioNet button. Picking a name in the local list, or a rerun with the
+old upload still in the uploader, does not switch the record shown.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import loading
+from dashboard.plain import md_escape
 from ecg_lstm.errors import ECGError
 
 HELP_UPLOAD = ("WFDB: the .hea and .dat files (and .atr for a comparison with reference beats), "
@@ -15,7 +21,8 @@ HELP_UPLOAD = ("WFDB: the .hea and .dat files (and .atr for a comparison with re
 def _error_here(where: str) -> None:
     err = st.session_state.get("load_error")
     if err and err[0] == where:
-        st.error(err[1], icon=":material/error:")
+        # The message may quote a file or lead name: record text, so escaped.
+        st.error(md_escape(err[1]), icon=":material/error:")
 
 
 def uploaded_files(uploads) -> dict[str, bytes]:
@@ -38,10 +45,24 @@ def _upload() -> None:
     fs = st.number_input("Sampling rate for a CSV without a time column (Hz)", min_value=0.0, max_value=10000.0,
                          value=None, step=1.0, key="csv_fs", placeholder="from the file")
     files = uploaded_files(uploads)
-    if files:
+    if not files:
+        st.session_state.pop("upload_seen", None)  # the same files added again count as new
+    elif new_upload(st.session_state, files, fs):
         with st.spinner("Reading and analysing the record..."):
             loading.open_files(files, fs=fs or None)
     _error_here("upload")
+
+
+def new_upload(state, files: dict[str, bytes], fs) -> bool:
+    """Whether the uploader holds files (or a sampling rate) not acted on yet; marks them seen.
+
+    The uploader keeps its files across reruns: opening them on every rerun would switch
+    back to the upload after the user opened a local record."""
+    sig = loading.digest(files, fs or None)
+    if state.get("upload_seen") == sig:
+        return False
+    state["upload_seen"] = sig
+    return True
 
 
 def _local() -> None:
@@ -49,14 +70,14 @@ def _local() -> None:
     names = loading.local_records(folder)
     st.subheader("Local records", divider="gray")
     if not names:
-        st.info(f"No sample records in `{folder}`. `make dashboard` fetches a few from PhysioNet when "
+        st.info(f"No sample records in {md_escape(folder)}. `make dashboard` fetches a few from PhysioNet when "
                 "the internet (or an `ECG_MIRROR` copy) is reachable; without it, upload a record above.",
                 icon=":material/cloud_off:")
         return
     default = names.index("208") if "208" in names else 0
     name = st.selectbox("Record", names, index=default, key="local_name")
     if st.button("Open", key="local_open", type="primary"):
-        with st.spinner(f"Analysing {name}..."):
+        with st.spinner(f"Analysing {md_escape(name)}..."):
             loading.open_path(folder / name, f"local: {name}")
     _error_here("local")
 
@@ -66,7 +87,7 @@ def _physionet() -> None:
         db = st.text_input("Database", value="mitdb", key="pn_db")
         rec = st.text_input("Record", value="", key="pn_record", placeholder="e.g. 201")
         if st.button("Download and open", key="pn_open"):
-            with st.status(f"Fetching {db}/{rec}...", expanded=False) as status:
+            with st.status(f"Fetching {md_escape(db)}/{md_escape(rec)}...", expanded=False) as status:
                 try:
                     path = loading.fetch_physionet(db, rec, loading.ROOT / "data")
                 except (ECGError, OSError) as e:

@@ -1,0 +1,25 @@
+"""Record text (lead names, comments, file names, messages that quote them) as plain text.
+
+A record comes from anyone: a lead name such as ``![x](http://host/p.png)`` rendered as
+Markdown would make the browser fetch that address, and break the promise that nothing
+leaves the machine. So record text goes to ``st.text``/``st.code``/tables, or, where a
+Streamlit element only takes Markdown (alerts, captions, spinners, widget labels), through
+:func:`md_escape` first.
+"""
+from __future__ import annotations
+
+import re
+
+# CommonMark lets a backslash escape any ASCII punctuation character, and the escaped
+# character is then always literal. Escaping all of them (not a hand-picked few) also
+# covers Streamlit's own syntax: ``:red[...]`` directives, ``:material/...:`` icons and
+# ``$...$`` LaTeX.
+_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_escape(text: object) -> str:
+    """``text`` as Markdown that renders literally: every ASCII punctuation character
+    backslash-escaped, line breaks kept as spaces (a message stays one paragraph)."""
+    s = str(text).replace("\r", " ").replace("\n", " ")
+    return _PUNCT.sub(r"\\\1", s)
+

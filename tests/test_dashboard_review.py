@@ -1,0 +1,307 @@
+"""The dashboard as a review station, through Streamlit's AppTest: the record never
+switches without an explicit action, record text stays plain text, the page says what
+the model's labels are worth, class encoding and contrast hold without colour vision,
+the live alarm can be silenced; templates are corrected, saved and read back.
+
+Records are 2-minute cuts of MIT-BIH records written to a temporary folder.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("streamlit")
+import wfdb  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard" / "app.py")
+CUT_S = 120
+#: Markdown that makes a browser fetch an address if it is rendered as Markdown.
+HOSTILE = "![x](http://127.0.0.1:9/p.png)"
+
+
+def _cut(src: Path, name: str, out: Path, new_name: str | None = None, seconds: int = CUT_S) -> Path:
+    """The first ``seconds`` of MIT-BIH record ``name`` (signal + .atr) in ``out``."""
+    new_name = new_name or f"c{name}"
+    rec = wfdb.rdrecord(str(src / name), sampto=int(360 * seconds), physical=False)
+    rec.record_name = new_name
+    rec.file_name = [f"{new_name}.dat"] * rec.n_sig
+    rec.wrsamp(write_dir=str(out))
+    ann = wfdb.rdann(str(src / name), "atr", sampto=int(360 * seconds) - 1)
+    wfdb.wrann(new_name, "atr", ann.sample, ann.symbol, aux_note=ann.aux_note, fs=360, write_dir=str(out))
+    return out / new_name
+
+
+@pytest.fixture(scope="module")
+def cuts(mitdb_dir, tmp_path_factory) -> Path:
+    """c100, c106, c208, c232 (2 min each, with reference annotations)."""
+    out = tmp_path_factory.mktemp("review_cuts")
+    for name in ("100", "106", "208", "232"):
+        _cut(mitdb_dir, name, out)
+    return out
+
+
+def _files(stem: Path, exts=("hea", "dat", "atr")) -> list[tuple[str, bytes, str]]:
+    return [(f"{stem.name}.{e}", Path(f"{stem}.{e}").read_bytes(), "application/octet-stream") for e in exts
+            if Path(f"{stem}.{e}").exists()]
+
+
+def _app(monkeypatch, data_dir: Path | None = None) -> AppTest:
+    monkeypatch.setenv("ECG_DATA_DIR", str(data_dir) if data_dir else "/nonexistent-ecg-data")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _upload(at: AppTest, files) -> AppTest:
+    at.file_uploader(key="upload").set_value(files)
+    return _run(at)
+
+
+def _open_local(at: AppTest, name: str) -> AppTest:
+    at.selectbox(key="local_name").select(name)
+    at.button(key="local_open").click()
+    return _run(at)
+
+
+def _open_tab(at: AppTest, label: str) -> AppTest:
+    at.session_state["main_tabs"] = label
+    return _run(at)
+
+
+def _markdown_texts(at: AppTest) -> list[str]:
+    """The Markdown source of every element that renders Markdown (text, captions, alerts,
+    headings, metric labels and help)."""
+    out = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    for kind in ("error", "warning", "info", "success", "title", "header", "subheader"):
+        out += [str(e.value) for e in at.get(kind)]
+    out += [f"{m.label} {m.value} {m.proto.help}" for m in at.metric]
+    return out
+
+
+# --- 9. never switch the record without an explicit action -----------------------------
+
+def test_record_switches_only_on_an_explicit_action(monkeypatch, cuts):
+    """Upload 106, open local 232, pick 100 in the list without Open: the page stays on 232."""
+    at = _upload(_app(monkeypatch, cuts), _files(cuts / "c106"))
+    assert at.session_state["analysis"].record.name == "c106"
+    at = _open_local(at, "c232")
+    assert at.session_state["analysis"].record.name == "c232"
+    at.selectbox(key="local_name").select("c100")
+    at = _run(at)
+    assert at.session_state["analysis"].record.name == "c232"
+    assert "c232" in at.session_state["source_label"]
+    at = _run(at)  # any later rerun (a slider, a tab) keeps it too
+    assert at.session_state["analysis"].record.name == "c232"
+    # Removing the upload and adding the same files again is an action: 106 opens.
+    at.file_uploader(key="upload").set_value([])
+    at = _run(at)
+    assert at.session_state["analysis"].record.name == "c232"
+    at = _upload(at, _files(cuts / "c106"))
+    assert at.session_state["analysis"].record.name == "c106"
+
+
+# --- 9. record text is plain text -----------------------------------------------------
+
+def _no_record_markdown(at: AppTest, text: str) -> None:
+    for md in _markdown_texts(at):
+        assert text not in md, md
+        assert "![" not in md and "](http" not in md, md
+
+
+def test_lead_name_with_markdown_is_plain_text(monkeypatch):
+    at = _app(monkeypatch)
+    at.number_input(key="csv_fs").set_value(250.0)
+    x = np.arange(250 * 60) / 250.0
+    ecg = np.sin(2 * np.pi * 1.2 * x) ** 40 * 1.2
+    csv = (HOSTILE + "\n" + "\n".join(f"{v:.4f}" for v in ecg)).encode()
+    at = _upload(at, [("strip.csv", csv, "text/csv")])
+    a = at.session_state["analysis"]
+    assert a.record.lead_names == [HOSTILE]
+    _no_record_markdown(at, HOSTILE)
+    # The lead name is still on the page, escaped: it renders literally.
+    from dashboard.plain import md_escape
+
+    assert any(md_escape(HOSTILE) in md for md in _markdown_texts(at))
+    for tab in ("Live monitor", "Export", "Review"):
+        _no_record_markdown(_open_tab(at, tab), HOSTILE)
+
+
+def test_file_name_with_markdown_in_an_error_is_plain_text(monkeypatch):
+    at = _upload(_app(monkeypatch), [("![x](p.png).docx", b"not a record", "application/octet-stream")])
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "docx" in errors[0]
+    _no_record_markdown(at, "![x](p.png)")
+
+
+def test_md_escape_renders_literally():
+    from markdown_it import MarkdownIt
+
+    from dashboard.plain import md_escape
+
+    for text in (HOSTILE, "<img src=x onerror=alert(1)>", ":red[lead] $x^2$ **b** `c` [l](http://h/)", "a\nb"):
+        html = MarkdownIt("commonmark").render(md_escape(text))
+        assert "<img" not in html and "<a " not in html and "<strong>" not in html and "<code>" not in html
+    assert md_escape("MLII") == "MLII"
+
+
+# --- 8. honesty on the page -----------------------------------------------------------
+
+def test_training_record_warned_and_ds2_figures_shown(monkeypatch, mitdb_dir, tmp_path):
+    from dashboard.sections import model
+
+    trained = model.training_records()
+    if "106" not in trained.get("beat", set()):
+        pytest.skip("the shipped beat model does not list 106 among its training records")
+    folder = tmp_path / "recs"
+    folder.mkdir()
+    _cut(mitdb_dir, "106", folder, new_name="106")
+    _cut(mitdb_dir, "100", folder, new_name="100")
+    at = _open_local(_app(monkeypatch, folder), "106")
+    warnings = [w.value for w in at.warning]
+    assert any("trained on" in w and "DS1" in w for w in warnings), warnings
+    # The figures shown are those of models/EVALUATION.md for this protocol (detected beats).
+    name, figs = model.protocol_row(model.ds2_figures(), "detected")
+    captions = " ".join(c.value for c in at.caption)
+    assert f"SVEB Se {figs['SVEB Se']:.1f}" in captions and name in captions
+    at = _open_local(at, "100")  # a DS2 record: no warning
+    assert not any("trained on" in w.value for w in at.warning)
+
+
+def test_ds2_figures_read_from_the_evaluation_file(tmp_path):
+    from dashboard.sections import model
+
+    (tmp_path / "EVALUATION.md").write_text(
+        "# x\n\n## Gross\n\n| | VEB Se | VEB +P | SVEB Se | SVEB +P | Accuracy |\n|---|---|---|---|---|---|\n"
+        "| reference beats | 91.0 | 90.0 | 40.5 | 30.0 | 93.0 |\n| automatic, adapted (reference beats) | 95.5 | 95.1 "
+        "| 80.0 | 70.2 | 96.0 |\n| target | 95 | 95 | 85 | 70 | 96 |\n| de Chazal et al. 2004 | 77.7 | 81.9 | 75.9 "
+        "| 38.5 | – |\n")
+    figs = model.ds2_figures(tmp_path)
+    assert set(figs) == {"reference beats", "automatic, adapted (reference beats)"}
+    assert figs["reference beats"]["SVEB Se"] == 40.5
+    assert model.protocol_row(figs, "reference")[0] == "reference beats"
+    assert model.protocol_row(figs, "reference", adapted=True)[0].startswith("automatic, adapted")
+    assert model.ds2_figures(tmp_path / "missing") == {}
+    (tmp_path / "beat_lstm.json").write_text('{"train": {"records": ["101"], "val_records": ["106"]}}')
+    assert model.training_records(tmp_path) == {"beat": {"101", "106"}}
+
+
+def _beats(t, labels):
+    return pd.DataFrame({"sample": (np.asarray(t) * 360).astype(int), "time_s": t, "label": labels})
+
+
+def test_hrv_applicability():
+    from ecg_lstm.summaries import hrv_applicability
+
+    t = np.cumsum(np.full(600, 0.8) + np.random.default_rng(0).normal(0, 0.02, 600))
+    dur = float(t[-1] + 1)
+    sinus = hrv_applicability(_beats(t, ["N"] * 600), None, dur)
+    assert sinus["applicable"] and sinus["nn_share_pct"] > 95
+    af = pd.DataFrame({"label": ["AFIB"], "start_s": [0.0], "end_s": [dur]})
+    out = hrv_applicability(_beats(t, ["N"] * 600), af, dur)
+    assert not out["applicable"] and "fibrillation" in out["reason"]
+    bigeminy = hrv_applicability(_beats(t, ["N", "V"] * 300), None, dur)
+    assert not bigeminy["applicable"] and bigeminy["nn_share_pct"] < 5
+    assert not hrv_applicability(_beats(t, [""] * 600), None, dur)["applicable"]
+
+
+def test_hrv_not_applicable_on_the_page(monkeypatch, cuts):
+    from ecg_lstm.summaries import hrv_applicability
+
+    at = _upload(_app(monkeypatch), _files(cuts / "c208"))  # bigeminy: most intervals touch a PVC
+    a = at.session_state["analysis"]
+    card = next(m.value for m in at.metric if m.label == "SDNN / RMSSD")
+    if hrv_applicability(a.beats, a.rhythm_episodes, a.record.duration_s)["applicable"]:
+        pytest.skip("the classifier finds 208's first 2 minutes sinus enough")
+    assert card == "not applicable"
+    assert any("HRV not applicable" in c.value for c in at.caption)
+
+
+# --- 10. colour-blind safe, contrast, a silent alarm ---------------------------------
+
+def _luminance(hex_colour: str) -> float:
+    h = hex_colour.lstrip("#")
+    h = "".join(c * 2 for c in h) if len(h) == 3 else h
+    rgb = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def app_css() -> str:
+    """The page's style sheet, as dashboard/app.py sets it."""
+    return re.search(r'CSS = """(.*?)"""', (ROOT / "dashboard" / "app.py").read_text(), re.S).group(1)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two colours."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_label_colours_have_contrast():
+    from dashboard import trace
+
+    assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    for c, colour in trace.CLASS_COLOURS.items():
+        for bg in ("#ffffff", trace.PAPER):
+            assert contrast(colour, bg) >= 4.5, (c, colour, bg)
+    # The alarm banners: text on its background.
+    for cls in ("ecg-alarm", "ecg-ok", "ecg-silenced"):
+        rule = re.search(r"\." + cls + r"\{([^}]*)\}", app_css()).group(1)
+        fg = re.search(r"(?:^|;)\s*color:(#[0-9a-f]{3,6})\b", rule).group(1)
+        bg = re.search(r"background:(#[0-9a-f]{3,6})\b", rule).group(1)
+        assert contrast(fg, bg) >= 4.5, (cls, fg, bg)
+
+
+def test_nothing_blinks():
+    css = app_css()
+    assert "blink" not in css and "@keyframes" not in css
+    assert "prefers-reduced-motion" in css
+
+
+def test_classes_encoded_by_shape_as_well_as_colour():
+    from dashboard import trace
+    from ecg_lstm import summaries
+
+    t = np.arange(1, 41) * 0.8
+    labels = ["N", "S", "N", "V", "N", "F", "N", "Q"] * 5
+    beats = _beats(t, labels)
+    for fig in (trace.tachogram(summaries.rr_series(beats)), trace.poincare(summaries.poincare(beats))):
+        classes = [tr for tr in fig.data if tr.mode == "markers"]
+        assert len(classes) >= 4
+        symbols = [tr.marker.symbol for tr in classes]
+        assert len(set(symbols)) == len(symbols), symbols
+        assert all(re.match(r"[NSVFQ?] ", tr.name) for tr in classes)  # the letter in the legend
+    meds = {c: {"t_ms": np.linspace(-200, 400, 50), "median": np.sin(np.linspace(0, 3, 50)) * (i + 1), "n": 3}
+            for i, c in enumerate("NSV")}
+    fig = trace.median_beats(meds)
+    dashes = [tr.line.dash for tr in fig.data]
+    assert len(set(dashes)) == 3
+    assert sorted(a.text for a in fig.layout.annotations) == ["<b>N</b>", "<b>S</b>", "<b>V</b>"]
+
+
+def test_live_alarm_can_be_silenced(monkeypatch, cuts):
+    at = _open_tab(_upload(_app(monkeypatch), _files(cuts / "c208")), "Live monitor")
+    ev = at.session_state["analysis"].events
+    if not len(ev):
+        pytest.skip("no event in the first 2 minutes of 208")
+    at.session_state["live_cursor_s"] = float(ev["start_s"].iloc[0]) + 0.5
+    at = _run(at)
+    html = " ".join(m.value for m in at.markdown)
+    assert "class='ecg-alarm'" in html and "class='ecg-silenced'" not in html
+    at.toggle(key="live_silenced").set_value(True)
+    at = _run(at)
+    html = " ".join(m.value for m in at.markdown)
+    assert "class='ecg-silenced'" in html and "class='ecg-alarm'" not in html
