@@ -112,7 +112,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     classifier, rhythm : ``"default"`` (the shipped models), ``None`` (skip),
         or a loaded ``BeatClassifier`` / ``RhythmClassifier``.
     """
-    from .events import detect_events
+    from .events import detect_events, ventricular_flutter_segments
     from .peaks import ecg_peaks
     from .quality import signal_quality
     from .vitals import ecg_vitals
@@ -154,7 +154,9 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         rm = _default_rhythm() if isinstance(rhythm, str) else rhythm
         episodes = rm.predict(peaks, fs, labels=labels, n_samples=record.n_samples)
         model["rhythm_classifier"] = getattr(rm, "name", type(rm).__name__)
-    events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None, peaks_quality=quality)
+    flutter = ventricular_flutter_segments(ecg, fs, peaks, quality)
+    events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None, peaks_quality=quality,
+                           flutter_segments=flutter)
     return Analysis(record, idx, source, beats, vitals, quality, events, episodes, model)
 
 

@@ -23,6 +23,24 @@ Event types (stable ids, see :data:`EVENT_TYPES`) and how overlaps are resolved:
   With a quality table, rate events lying in noisy signal are dropped
   (missed or extra beats there are artefacts).
 * ``afib`` / ``aflutter`` pass rhythm episodes through with their times.
+  Supraventricular events (``pac``, ``sv_couplet``, ``svt_run``) are not
+  listed inside them: in atrial fibrillation or flutter there are no
+  premature atrial beats to speak of, only an irregular ventricular response.
+* A VT run needs ventricular beats the classifier is sure of (see
+  ``EventRules.vt_min_p``): a couplet followed by a doubtful "V" beat is a
+  couplet, not a 145-bpm VT.
+* ``vflutter`` (ventricular flutter / fibrillation) comes from the signal,
+  not from beats: the detector finds no QRS complexes in it (see
+  :func:`ventricular_flutter_segments`), so it is found with detected and
+  with reference beats alike.
+* ``av_block2`` (second-degree AV block pattern) comes from RR intervals of
+  about twice the running sinus cycle (see :func:`_av_block`).
+
+Trust: every event has ``noisy`` (it lies in signal the quality index calls
+noisy; its beats may be artefacts) and ``alarm`` (a live monitor should
+alarm on it: an :data:`ALARM_TYPES` event that is not noisy).  Thresholds
+tuned on data were tuned on DS1 records only (the beat classifier's training
+half of MIT-BIH); DS2 records are used only to report how they do.
 """
 from __future__ import annotations
 
@@ -36,7 +54,7 @@ from .errors import RecordError
 from .validation import check_fs
 from .hrv import RR_MAX_S
 
-COLUMNS = ["type", "start_sample", "end_sample", "start_s", "end_s", "n_beats", "description"]
+COLUMNS = ["type", "start_sample", "end_sample", "start_s", "end_s", "n_beats", "description", "noisy", "alarm"]
 
 #: Event type id -> plain-words meaning.
 EVENT_TYPES = {
@@ -54,7 +72,16 @@ EVENT_TYPES = {
     "tachycardia": "heart rate above the tachycardia threshold, sustained",
     "afib": "atrial fibrillation (rhythm episode)",
     "aflutter": "atrial flutter (rhythm episode)",
+    "vflutter": "ventricular flutter / fibrillation: fast sinusoid-like waves without separate QRS complexes",
+    "av_block2": "second-degree AV block pattern: beats dropped, RR about twice the sinus cycle",
 }
+
+#: Event types a bedside monitor alarms on (when not in noisy signal).  Isolated
+#: ectopic beats, couplets and patterns are counted and listed, not alarmed.
+ALARM_TYPES = frozenset({"vt", "vflutter", "pause", "bradycardia", "tachycardia", "svt_run", "afib", "aflutter",
+                         "av_block2"})
+#: Events of these types are never marked noisy: to the quality index, flutter waves look like noise.
+SIGNAL_TYPES = frozenset({"vflutter"})
 
 #: Rhythm-episode labels passed through as events.
 RHYTHM_EVENTS = {"AFIB": "afib", "AF": "afib", "AFL": "aflutter", "AFLUTTER": "aflutter"}
@@ -80,6 +107,22 @@ class EventRules:
     * ``noisy_overlap`` = 0.5: bradycardia / tachycardia with more than this
       share of their beats in noisy quality windows are dropped; a pause is
       dropped when either beat around it is in a noisy window.
+    * ``vt_min_p`` = 0.85: each of the >= 3 consecutive beats that make a VT
+      run needs a classifier probability of V of at least this (when the beat
+      table has ``p_V``); other V-labelled beats of the run are reported as
+      PVCs or couplets.  Tuned on DS1 only (runs of >= 3 detected V beats on
+      the 22 DS1 records, against reference V runs): 44 runs without a
+      reference V run at p >= 0, 10 at 0.85, while 30 of 35 true runs stay.
+    * ``noisy_event_s`` = 10: an event shorter than this is ``noisy`` when any
+      of its beats lies in a noisy window; a longer one when more than
+      ``noisy_overlap`` of its beats do.
+    * ``block_ratio`` = (1.8, 2.2): an RR interval between two normal beats
+      this many times the running sinus cycle is a dropped beat (a blocked P
+      wave doubles the cycle; +-10 % for sinus arrhythmia).  From the
+      definition, not tuned: no DS1 record holds second-degree block.
+      ``block_min_dropped`` = 3 dropped beats, each within ``block_gap_s`` =
+      20 s of the previous, make an ``av_block2`` event (one missed QRS
+      looks the same, so one dropped beat is not enough).
     * ``sustained_s`` and the 30-s sustained-VT limit, 3-beat runs and 2-s pauses
       are the conventions of ambulatory ECG reporting (ACC/AHA 1999 guidelines
       for ambulatory electrocardiography; ISHNE-HRS 2017 expert consensus on
@@ -98,10 +141,16 @@ class EventRules:
     pattern_min_cycles: int = 3
     report_pac: bool = True
     noisy_overlap: float = 0.5
+    vt_min_p: float = 0.85
+    noisy_event_s: float = 10.0
+    block_ratio: tuple[float, float] = (1.8, 2.2)
+    block_min_dropped: int = 3
+    block_gap_s: float = 20.0
 
 
 def detect_events(beats: pd.DataFrame, fs: float, rhythm_episodes: pd.DataFrame | None = None,
-                  peaks_quality: pd.DataFrame | None = None, rules: EventRules | None = None) -> pd.DataFrame:
+                  peaks_quality: pd.DataFrame | None = None, rules: EventRules | None = None,
+                  flutter_segments=None) -> pd.DataFrame:
     """Arrhythmia events in a labelled beat sequence.
 
     Parameters
@@ -115,32 +164,142 @@ def detect_events(beats: pd.DataFrame, fs: float, rhythm_episodes: pd.DataFrame 
     peaks_quality : optional quality table (``start_sample``, ``end_sample``,
         ``noisy``), e.g. from :func:`ecg_lstm.quality.signal_quality`.
     rules : thresholds; default :class:`EventRules()`.
+    flutter_segments : optional (start_sample, end_sample) spans of ventricular
+        flutter / fibrillation, e.g. from :func:`ventricular_flutter_segments`;
+        each becomes a ``vflutter`` event.
 
     Returns
     -------
     DataFrame with columns type, start_sample, end_sample (first and last
     beat of the event; for a pause, the two beats around it), start_s, end_s,
-    n_beats, description; sorted by start_sample.
+    n_beats, description, noisy (bool: in noisy signal, see
+    ``EventRules.noisy_event_s``), alarm (bool: an :data:`ALARM_TYPES` event
+    not in noisy signal); sorted by start_sample.
     """
     rules = rules or EventRules()
     fs = check_fs(fs)
     samples, labels = _check_beats(beats)
+    p_v = _p_v(beats, len(samples))
     ev: list[tuple] = []
     in_run = np.zeros(len(samples), bool)  # beats inside VT/IVR/SVT runs
+    in_af = _af_mask(rhythm_episodes, samples)
     pattern_v = _patterns(samples, labels, fs, rules, ev)
-    _ectopic_runs(samples, labels, fs, rules, ev, "V", pattern_v, in_run)
-    _ectopic_runs(samples, labels, fs, rules, ev, "S", np.zeros(len(samples), bool), in_run)
+    _ectopic_runs(samples, labels, fs, rules, ev, "V", pattern_v, in_run, p_v)
+    _ectopic_runs(samples, labels, fs, rules, ev, "S", in_af, in_run)
     noisy = _noisy_mask(peaks_quality, samples)
     _rate_events(samples, fs, rules, ev, in_run, noisy)
+    _av_block(samples, labels, fs, rules, ev, in_af if noisy is None else in_af | noisy)
     _rhythm_events(rhythm_episodes, samples, fs, ev)
+    for a, b in (flutter_segments or []):
+        a, b = int(a), int(b)
+        n = int(np.searchsorted(samples, b, "right") - np.searchsorted(samples, a, "left"))
+        ev.append(("vflutter", a, b, n, f"Ventricular flutter / fibrillation for {_dur((b - a) / fs)}"))
     out = pd.DataFrame(ev, columns=["type", "start_sample", "end_sample", "n_beats", "description"])
     out["start_sample"] = out["start_sample"].astype(np.int64)
     out["end_sample"] = out["end_sample"].astype(np.int64)
     out["n_beats"] = out["n_beats"].astype(np.int64)
     out["start_s"] = out["start_sample"] / fs
     out["end_s"] = out["end_sample"] / fs
+    out["noisy"] = _event_noisy(out, samples, noisy, fs, rules)
+    out["alarm"] = out["type"].isin(ALARM_TYPES).to_numpy() & ~out["noisy"].to_numpy(bool)
     out = out[COLUMNS].sort_values(["start_sample", "end_sample", "type"], kind="stable")
     return out.reset_index(drop=True)
+
+
+def _event_noisy(out: pd.DataFrame, samples, noisy, fs, rules) -> np.ndarray:
+    """Whether each event lies in noisy signal (see ``EventRules.noisy_event_s``)."""
+    if noisy is None or not len(out):
+        return np.zeros(len(out), bool)
+    cs = np.concatenate([[0], np.cumsum(noisy)])
+    i = np.searchsorted(samples, out["start_sample"].to_numpy(), "left")
+    j = np.searchsorted(samples, out["end_sample"].to_numpy(), "right")
+    n_noisy, n = cs[j] - cs[i], np.maximum(j - i, 1)
+    short = (out["end_sample"] - out["start_sample"]).to_numpy() / fs < rules.noisy_event_s
+    flag = np.where(short, n_noisy > 0, n_noisy / n > rules.noisy_overlap)
+    return flag & ~out["type"].isin(SIGNAL_TYPES).to_numpy()
+
+
+def _p_v(beats: pd.DataFrame, n: int) -> np.ndarray:
+    """Classifier probability of V per beat (1 where the table has none: labels are taken as given)."""
+    if "p_V" not in beats.columns:
+        return np.ones(n)
+    p = pd.to_numeric(beats["p_V"], errors="coerce").to_numpy(float)
+    return np.where(np.isfinite(p), p, 1.0)
+
+
+def _af_mask(episodes, samples) -> np.ndarray:
+    """True for each beat inside an atrial fibrillation or flutter episode."""
+    mask = np.zeros(len(samples), bool)
+    if episodes is None or not len(episodes) or "label" not in episodes.columns:
+        return mask
+    for lab, a, b in zip(episodes["label"].astype(str), episodes["start_sample"], episodes["end_sample"]):
+        if RHYTHM_EVENTS.get(lab.strip().lstrip("(").rstrip("\x00").upper()):
+            mask[np.searchsorted(samples, a, "left"):np.searchsorted(samples, b, "right")] = True
+    return mask
+
+
+#: Ventricular flutter scan: window step (s) and fewest consecutive flagged windows.
+VF_STEP_S, VF_MIN_WINDOWS = 1.0, 3
+#: Flutter spans closer than this (s) are one episode.
+VF_MERGE_S = 5.0
+
+
+def ventricular_flutter_segments(ecg, fs: float, peaks=None, quality: pd.DataFrame | None = None) -> list[tuple[int, int]]:
+    """Spans (start_sample, end_sample) of ventricular flutter / fibrillation in one lead.
+
+    The R-peak detector's flutter test (:func:`ecg_lstm.peaks_core._flutter_windows`:
+    a 4-s window with almost no isoelectric line and most of its power at
+    2-7 Hz, none above 12 Hz) is run every second on the signal itself, so the
+    result does not depend on which beats were found: reference annotations
+    mark no beats in flutter either.  Only seconds where flutter can hide are
+    scanned (noisy quality windows, beats faster than 120 bpm, gaps over 1.5 s
+    without beats), which keeps a 24-h record fast.  ``VF_MIN_WINDOWS``
+    consecutive flagged seconds make a span, from the first centre -1 s to the
+    last +1 s.  Thresholds are the detector's (fixed on MIT-BIH); on the 22 DS1
+    records the scan flags 124 of the 145 seconds of 207's flutter and no
+    second outside flutter.
+
+    Parameters
+    ----------
+    ecg : 1-D signal (mV), finite.
+    fs : sampling rate (Hz).
+    peaks : optional beat sample numbers; quality : optional quality table.
+    """
+    from .peaks_core import FS as CORE_FS, _flutter_windows
+
+    fs = check_fs(fs)
+    x = np.asarray(ecg, float).ravel()
+    half_in, keep = int(3.0 * fs), int(2.0 * CORE_FS)
+    step = int(VF_STEP_S * fs)
+    if x.size < 2 * half_in + step or not np.isfinite(x).all():
+        return []
+    at = np.arange(half_in, x.size - half_in, step)
+    look = np.zeros(at.size, bool)
+    if quality is not None and len(quality) and "noisy" in quality.columns:
+        q = quality[quality["noisy"].astype(bool)]
+        for a, b in zip(q["start_sample"].to_numpy(np.int64), q["end_sample"].to_numpy(np.int64)):
+            look[(at >= a) & (at < b)] = True
+    if peaks is None:
+        look[:] = True
+    else:
+        pk = np.sort(np.asarray(peaks, np.int64))
+        # beats within +-1.5 s of each centre: none (a gap) or fast (> 120 bpm)
+        n_near = np.searchsorted(pk, at + 1.5 * fs) - np.searchsorted(pk, at - 1.5 * fs)
+        look |= (n_near == 0) | (n_near >= 7)
+    idx = np.flatnonzero(look)
+    flag = np.zeros(at.size, bool)
+    for a in range(0, idx.size, 1000):  # batches keep memory bounded
+        flag[idx[a:a + 1000]] = _flutter_windows(x, fs, at[idx[a:a + 1000]], half_in, keep)
+    out: list[list[int]] = []
+    for a, n in zip(*_runs(flag)):
+        if n < VF_MIN_WINDOWS:
+            continue
+        a0, b0 = int(max(0, at[a] - fs)), int(min(x.size, at[a + n - 1] + fs))
+        if out and a0 - out[-1][1] <= VF_MERGE_S * fs:  # one episode, a few seconds that looked organised
+            out[-1][1] = b0
+        else:
+            out.append([a0, b0])
+    return [(a, b) for a, b in out]
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,10 +314,22 @@ def _rate(samples: np.ndarray, i: int, j: int, fs: float) -> float:
     return 60.0 * (j - i) * fs / (samples[j] - samples[i])
 
 
-def _ectopic_runs(samples, labels, fs, rules, ev, cls, skip, in_run):
-    """pvc/couplet/vt/ivr (cls V) or pac/sv_couplet/svt_run (cls S) from runs of ``cls``."""
+def _ectopic_runs(samples, labels, fs, rules, ev, cls, skip, in_run, p_v=None):
+    """pvc/couplet/vt/ivr (cls V) or pac/sv_couplet/svt_run (cls S) from runs of ``cls``.
+
+    ``skip``: beats left out (V beats of bigeminy/trigeminy; S beats in AF).
+    ``p_v``: probability of V per beat; a V run without ``run_min_beats``
+    consecutive beats of ``p_v >= rules.vt_min_p`` is no VT: it is split at
+    its doubtful beats into couplets and PVCs.
+    """
     word = {"V": "ventricular", "S": "supraventricular"}[cls]
     starts, lens = _runs(labels == cls)
+    if cls == "S":  # a run that touches AF is no supraventricular ectopy
+        cs = np.concatenate([[0], np.cumsum(skip)])
+        keep = cs[starts + lens] == cs[starts]
+        starts, lens = starts[keep], lens[keep]
+    if cls == "V" and p_v is not None:
+        starts, lens = _split_doubtful_runs(starts, lens, p_v >= rules.vt_min_p, rules.run_min_beats)
     # Isolated beats are most events in a long record: add them in one go.
     one = starts[(lens == 1) & ~skip[starts]]
     if cls == "V" or rules.report_pac:
@@ -180,6 +351,74 @@ def _ectopic_runs(samples, labels, fs, rules, ev, cls, skip, in_run):
             head = "Sustained run" if dur >= rules.sustained_s else "Run"
             ev.append((kind, samples[s], samples[e], int(n),
                        f"{head} of {n} {word} beats at {bpm:.0f} bpm lasting {_dur(dur)}"))
+
+
+def _split_doubtful_runs(starts, lens, sure, min_beats):
+    """Split each run (start, length) that has no ``min_beats`` consecutive ``sure`` beats
+    at its doubtful beats: [V V v] -> [V V] + [v], so it is a couplet and a PVC, not a VT."""
+    out_s, out_n = [], []
+    for s0, n in zip(starts.tolist(), lens.tolist()):
+        if n < min_beats:
+            out_s.append(s0), out_n.append(n)
+            continue
+        ss, sn = _runs(sure[s0:s0 + n])
+        if len(sn) and sn.max() >= min_beats:
+            out_s.append(s0), out_n.append(n)
+            continue
+        k = s0
+        for a, m in zip((ss + s0).tolist(), sn.tolist()):
+            out_s.extend(range(k, a)), out_n.extend([1] * (a - k))  # doubtful beats alone
+            out_s.append(a), out_n.append(m)
+            k = a + m
+        out_s.extend(range(k, s0 + n)), out_n.extend([1] * (s0 + n - k))
+    return np.asarray(out_s, np.int64), np.asarray(out_n, np.int64)
+
+
+def _av_block(samples, labels, fs, rules, ev, excluded):
+    """``av_block2`` events: beats dropped from a regular sinus rhythm.
+
+    A running sinus cycle is the median of the last 8 accepted intervals
+    between normal beats (unlabelled beats count as normal).  An interval of
+    ``rules.block_ratio`` times it is a dropped beat, and adds half its length
+    to the running cycle: in 2:1 block the atria keep their rate, so a long
+    run of doubled intervals stays a block and does not become the new
+    normal.  Intervals touching an ectopic beat, AF or noisy signal
+    (``excluded``) are skipped.  P waves are not checked, so sinoatrial exit
+    block looks the same; the description says "pattern".
+    """
+    if len(samples) < 10:
+        return
+    rr = np.diff(samples) / fs
+    normal = np.isin(labels, ["N", ""])
+    ok = normal[:-1] & normal[1:] & ~excluded[:-1] & ~excluded[1:] & (rr <= RR_MAX_S)
+    lo, hi = rules.block_ratio
+    cycle: list[float] = []
+    dropped = []
+    for i in np.flatnonzero(ok).tolist():  # a Python loop: only normal intervals, a few per second
+        r = rr[i]
+        if len(cycle) >= 4:
+            base = float(np.median(cycle))
+            ratio = r / base
+            if lo <= ratio <= hi:
+                dropped.append(i)
+                r = r / 2
+            elif not 0.7 <= ratio <= 1.3:
+                continue  # a sudden change that is no dropped beat is left out of the cycle
+        cycle.append(r)
+        if len(cycle) > 8:
+            cycle.pop(0)
+    if len(dropped) < rules.block_min_dropped:
+        return
+    d = np.asarray(dropped)
+    gap = np.diff(samples[d]) / fs > rules.block_gap_s
+    for grp in np.split(d, np.flatnonzero(gap) + 1):
+        if len(grp) < rules.block_min_dropped:
+            continue
+        a, b = grp[0], grp[-1] + 1
+        dur = (samples[b] - samples[a]) / fs
+        ev.append(("av_block2", samples[a], samples[b], int(b - a + 1),
+                   f"Second-degree AV block pattern: {len(grp)} dropped beats (RR about twice the sinus cycle) "
+                   f"over {_dur(dur)}, {_rate(samples, a, b, fs):.0f} bpm average"))
 
 
 def _patterns(samples, labels, fs, rules, ev) -> np.ndarray:
