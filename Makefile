@@ -24,6 +24,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(VENV)/.installed  ## create .venv and install the pinned requirements (with test and benchmark tools)
 
+.PHONY: setup-scale
+$(VENV)/.installed-scale: $(VENV)/.installed requirements-scale.txt
+	$(PY) -m pip install -q -r requirements-scale.txt
+	touch $@
+
+setup-scale: $(VENV)/.installed-scale  ## also install Ray (optional): `python -m ecg_lstm batch`, bench-scale
+
 data: setup  ## download MIT-BIH (DB=name for another PhysioNet database) into data/, verified
 	$(PY) -m data_scripts.download --db $(DB) --out $(DATA)
 

@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--rhythm-model", help="rhythm classifier weights (default: the shipped model)")
     a.add_argument("--no-classify", action="store_true", help="only detect beats and compute vitals")
     a.add_argument("--max-hours", type=float, default=48.0, help="refuse records longer than this (default 48)")
+    from .batch.cli import add_parser as add_batch  # the batch options live beside the batch code
+    add_batch(sub)
     return p
 
 
@@ -72,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "analyze":
         return analyze(args)
+    if args.command == "batch":
+        from .batch.cli import run as batch
+
+        return batch(args)
     return 2
 
 

@@ -52,3 +52,7 @@ class ModelError(ECGError):
 
 class DownloadError(ECGError):
     """A database could not be downloaded or failed verification."""
+
+
+class MissingDependencyError(ECGError, ImportError):
+    """An optional package a feature needs is not installed (the message names the make target)."""

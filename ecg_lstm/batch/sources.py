@@ -1,0 +1,118 @@
+"""What a batch analyses: folder trees, list files and PhysioNet databases -> record tasks.
+
+Every record gets a stable ``record_id`` that names it in the Parquet outputs and
+makes a rerun resumable: ``<folder name>/<path inside the folder>`` for a folder
+tree (``mitdb/100``), ``<db>/<record>`` for a PhysioNet database (the same id as
+its downloaded folder), and the entry as written, without extension, for a list file.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ..errors import RecordError
+
+#: File types a folder tree is searched for (a WFDB record is found by its header).
+RECORD_SUFFIXES = (".hea", ".edf", ".csv")
+_DB_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+@dataclass(frozen=True)
+class RecordTask:
+    """One record to analyse: ``path`` as :func:`~ecg_lstm.record.read_record` takes it."""
+
+    record_id: str
+    path: str
+
+
+def find_records(sources: list[str], *, download_dir: str | Path = "data", exclude: str | Path | None = None,
+                 progress: bool | None = None) -> list[RecordTask]:
+    """Record tasks of every source, in a stable order.
+
+    A source is a folder (searched recursively for ``.hea``, ``.edf`` and ``.csv``),
+    a text file listing one record path per line (``#`` starts a comment; relative
+    paths are relative to the list file), or a PhysioNet database name, fetched into
+    ``download_dir/<db>`` by ``data_scripts.download`` (which honours ``$ECG_MIRROR``
+    and skips files already there and verified). ``exclude`` (the output folder) is
+    never searched. Raises :class:`RecordError` for a source that is none of these
+    or when two records would get the same id.
+    """
+    if not sources:
+        raise RecordError("no SOURCE given: name a folder, a list file or a PhysioNet database (e.g. mitdb)")
+    tasks: list[RecordTask] = []
+    for src in sources:
+        p = Path(src)
+        if p.is_dir():
+            tasks += _folder(p, exclude)
+        elif p.is_file():
+            tasks += _list_file(p)
+        elif _DB_NAME.fullmatch(src):
+            tasks += _database(src, Path(download_dir), progress)
+        else:
+            raise RecordError(f"source {src!r} is not a folder, a list file or a PhysioNet database name "
+                              "(e.g. mitdb); check the path")
+    seen: dict[str, str] = {}
+    for t in tasks:
+        if t.record_id in seen and seen[t.record_id] != t.path:
+            raise RecordError(f"two records get the id {t.record_id!r} ({seen[t.record_id]} and {t.path}); "
+                              "give their folders different names or list them in one list file")
+        seen[t.record_id] = t.path
+    # The same record named twice (two overlapping sources) is analysed once.
+    return [RecordTask(i, p) for i, p in seen.items()]
+
+
+def _folder(root: Path, exclude: str | Path | None) -> list[RecordTask]:
+    skip = Path(exclude).resolve() if exclude is not None else None
+    out = []
+    # os.walk with sorted names: the order (and so the progress bar) is the same on every run.
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and (skip is None or (here / d).resolve() != skip))
+        for f in sorted(filenames):
+            suffix = Path(f).suffix.lower()
+            if suffix not in RECORD_SUFFIXES or f.startswith("."):
+                continue
+            path = here / f
+            rel = PurePosixPath(path.relative_to(root).as_posix())
+            if suffix == ".hea":
+                path, rel = path.with_suffix(""), rel.with_suffix("")
+                if rel.name.endswith("_layout"):  # layout header of a multi-segment record: no signal
+                    continue
+            else:
+                rel = rel.with_suffix("")
+            out.append(RecordTask(f"{root.resolve().name}/{rel}", str(path)))
+    if not out:
+        raise RecordError(f"no records (.hea, .edf, .csv) found under {root}")
+    return out
+
+
+def _list_file(path: Path) -> list[RecordTask]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (UnicodeDecodeError, OSError) as e:
+        raise RecordError(f"{path} is not a readable list of record paths ({type(e).__name__}); "
+                          "give a text file with one record path per line") from None
+    out = []
+    for line in lines:
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        rec = Path(entry) if Path(entry).is_absolute() else path.parent / entry
+        rid = PurePosixPath(entry.replace("\\", "/"))
+        if rid.suffix.lower() in RECORD_SUFFIXES + (".dat",):
+            rid = rid.with_suffix("")
+        out.append(RecordTask(str(rid).lstrip("/").removeprefix("./"), str(rec)))
+    if not out:
+        raise RecordError(f"{path} lists no records; give one record path per line")
+    return out
+
+
+def _database(db: str, download_dir: Path, progress: bool | None) -> list[RecordTask]:
+    # Imported here: data_scripts is only needed for this kind of source.
+    from data_scripts.download import download
+
+    folder = download(db, download_dir, progress=progress).path
+    return _folder(folder, None)
