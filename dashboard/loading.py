@@ -87,18 +87,33 @@ def warm_up() -> None:
     models()
 
 
-def _analyse(record, reference_beats: bool):
+def _analyse(read, reference_beats: bool):
+    """Read (``read()``) and analyse a record with a progress bar (a 24 h record takes a while).
+
+    The bar is created here, inside the cached callers, and emptied at the end: Streamlit
+    replays what a cached function drew on a cache hit, which works only for elements the
+    function created itself."""
     from ecg_lstm.analyze import analyze_record
 
-    clf, rhythm, notes = models()
-    analysis = analyze_record(record, reference_beats=reference_beats, classifier=clf, rhythm=rhythm)
+    bar = st.progress(0.0, text="Reading the record…")
+    try:
+        record = read()
+        clf, rhythm, notes = models()
+
+        def progress(fraction: float, what: str) -> None:
+            bar.progress(min(1.0, 0.1 + 0.9 * fraction), text=f"Analysing: {what}…")
+
+        analysis = analyze_record(record, reference_beats=reference_beats, classifier=clf, rhythm=rhythm,
+                                  progress=progress)
+    finally:
+        bar.empty()
     return analysis, notes
 
 
 @st.cache_data(max_entries=3, show_spinner=False)
 def analyse_files(key: str, _files: dict[str, bytes], fs: float | None, reference_beats: bool):
     """Read and analyse uploaded files; cached on ``key`` (hash of bytes + options)."""
-    return _analyse(_read_files(_files, fs), reference_beats)
+    return _analyse(lambda: _read_files(_files, fs), reference_beats)
 
 
 @st.cache_data(max_entries=3, show_spinner=False)
@@ -107,7 +122,7 @@ def analyse_path(path: str, stamp: tuple, fs: float | None, reference_beats: boo
     from ecg_lstm.record import read_record
 
     kwargs = {"fs": fs} if fs else {}
-    return _analyse(read_record(path, **kwargs), reference_beats)
+    return _analyse(lambda: read_record(path, **kwargs), reference_beats)
 
 
 def _stamp(path: Path) -> tuple:

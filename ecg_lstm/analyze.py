@@ -100,7 +100,7 @@ def reference_beat_samples(record: Record) -> np.ndarray:
 
 
 def analyze_record(record: Record, *, lead: str | int | None = None, reference_beats: bool = False,
-                   classifier="default", rhythm="default") -> Analysis:
+                   classifier="default", rhythm="default", progress=None) -> Analysis:
     """Locate, label and summarise every beat of ``record``.
 
     Parameters
@@ -111,15 +111,19 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         annotations instead of detecting them (the literature's protocol).
     classifier, rhythm : ``"default"`` (the shipped models), ``None`` (skip),
         or a loaded ``BeatClassifier`` / ``RhythmClassifier``.
+    progress : optional ``progress(fraction, step)`` called as each step starts
+        (fraction 0..1 of the usual time, step a short phrase), e.g. for a progress bar.
     """
     from .events import detect_events, ventricular_flutter_segments
     from .peaks import ecg_peaks
     from .quality import signal_quality
     from .vitals import ecg_vitals
 
+    step = progress or (lambda fraction, what: None)
     idx = record.lead_index(lead)
     ecg, gaps = _bridge_gaps(record.signal[:, idx])
     fs = record.fs
+    step(0.0, "detecting beats")
     if reference_beats:
         peaks, source = reference_beat_samples(record), "reference"
     else:
@@ -131,6 +135,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
 
     beats = pd.DataFrame({"sample": peaks, "time_s": peaks / fs})
     model = {}
+    step(0.2, "classifying beats")
     if classifier is not None:
         clf = _default_classifier() if isinstance(classifier, str) else classifier
         labels, probs = clf.predict(ecg, fs, peaks)
@@ -146,7 +151,9 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     beats = beats[BEAT_COLUMNS]
     labels = beats["label"].to_numpy() if classifier is not None else None
 
+    step(0.45, "scoring signal quality")
     quality = signal_quality(ecg, fs, peaks)
+    step(0.7, "vitals and rhythm")
     vitals = ecg_vitals(peaks, fs, labels=labels, n_samples=record.n_samples)
 
     episodes = pd.DataFrame()
@@ -154,9 +161,11 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         rm = _default_rhythm() if isinstance(rhythm, str) else rhythm
         episodes = rm.predict(peaks, fs, labels=labels, n_samples=record.n_samples)
         model["rhythm_classifier"] = getattr(rm, "name", type(rm).__name__)
+    step(0.9, "events")
     flutter = ventricular_flutter_segments(ecg, fs, peaks, quality)
     events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None, peaks_quality=quality,
                            flutter_segments=flutter)
+    step(1.0, "done")
     return Analysis(record, idx, source, beats, vitals, quality, events, episodes, model)
 
 

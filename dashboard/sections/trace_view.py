@@ -3,12 +3,19 @@
 Other parts of the page (event table, disagreement table, navigator clicks)
 move the window by a *selection* in ``st.session_state``; :func:`apply_jumps`
 turns a new selection into a new window centre before the slider is drawn.
+A click on a beat marker of the trace sets ``st.session_state["selected_beat"]``
+(row position in ``analysis.beats``), which the review and explain panels read.
 """
 from __future__ import annotations
 
+import html
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from dashboard import trace
+from dashboard.plain import md_escape
 
 WIDTHS_S = (5, 10, 20, 30, 60)
 #: Selectable tables; each stores the times of its rows under "<key>_times".
@@ -20,6 +27,15 @@ def jump_to(t_s: float) -> None:
     st.session_state["trace_center_s"] = float(max(0.0, t_s))
 
 
+def select_beat(row: int, analysis) -> None:
+    """Make beat ``row`` (position in ``analysis.beats``) the selected one and centre the
+    trace on it (call before the trace is drawn, e.g. from a button callback)."""
+    row = int(row)
+    if 0 <= row < len(analysis.beats):
+        st.session_state["selected_beat"] = row
+        jump_to(float(analysis.beats["time_s"].iloc[row]))
+
+
 def _selected_rows(key: str) -> list[int]:
     sel = st.session_state.get(key)
     try:
@@ -28,31 +44,80 @@ def _selected_rows(key: str) -> list[int]:
         return []
 
 
-def apply_jumps(analysis) -> None:
-    """Apply a new row selection in the event/disagreement tables or a click on
-    the navigator. Each selection moves the window once, so the slider stays free."""
-    for key in JUMP_TABLES:
-        rows = _selected_rows(key)
-        sig = (key, tuple(rows), st.session_state.get("analysis_key"))
-        times = st.session_state.get(f"{key}_times")
-        if rows and sig != st.session_state.get(f"{key}_applied") and times is not None and rows[0] < len(times):
-            st.session_state[f"{key}_applied"] = sig
-            jump_to(float(times[rows[0]]))
-    nav = st.session_state.get("nav_chart")
+def _points(key: str) -> list[dict]:
+    sel = st.session_state.get(key)
     try:
-        points = nav["selection"]["points"]
+        return list(sel["selection"]["points"])
     except (KeyError, TypeError):
-        points = []
-    if points:
-        sig = (round(float(points[0]["x"]), 2), st.session_state.get("analysis_key"))
-        if sig != st.session_state.get("nav_applied"):
-            st.session_state["nav_applied"] = sig
-            jump_to(float(points[0]["x"]))
+        return []
 
 
-def _step(delta: float, duration: float) -> None:
-    st.session_state["trace_center_s"] = float(min(max(0.0, st.session_state.get("trace_center_s", 0.0) + delta),
-                                                   duration))
+def _clicked(key: str, state: tuple) -> object | None:
+    """What the user just clicked in widget ``key`` whose selection is now ``state`` (a
+    tuple of row numbers or times), or None.
+
+    A selection is a state, not a click: clicking the row (or point) already selected
+    deselects it, and selecting it again gives the same state as before. So any change
+    counts as a click on what changed: a new item selected, or the selected one
+    deselected. Selecting the same event again after moving away therefore moves back.
+    A selection left over from another record is ignored."""
+    akey = st.session_state.get("analysis_key")
+    prev = st.session_state.get(f"{key}_applied")
+    st.session_state[f"{key}_applied"] = (akey, state)
+    if prev is not None and prev[0] != akey:
+        return None
+    before = () if prev is None else prev[1]
+    if state == before:
+        return None
+    return state[0] if state else before[0]
+
+
+def apply_jumps(analysis) -> None:
+    """Apply a click in the event/disagreement tables, on the navigator or on a beat."""
+    for key in JUMP_TABLES:
+        times = st.session_state.get(f"{key}_times")
+        if times is None:  # the table's tab has not been drawn yet
+            continue
+        row = _clicked(key, tuple(_selected_rows(key)))
+        if row is not None and row < len(times):
+            jump_to(float(times[row]))
+    nav = tuple(round(float(p["x"]), 2) for p in _points("nav_chart")[:1] if "x" in p)
+    t = _clicked("nav_chart", nav)
+    if t is not None:
+        jump_to(float(t))
+    beat = _clicked_beat(_points("ecg_chart"), len(analysis.beats))
+    beat = _clicked("ecg_chart", () if beat is None else (beat,))
+    if beat is not None and beat < len(analysis.beats):
+        st.session_state["selected_beat"] = int(beat)
+        st.session_state["selected_beat_seen"] = int(beat)  # clicked in view: the window stays
+    # A beat selected elsewhere (the review or explain panel) is brought into view once.
+    sel = st.session_state.get("selected_beat")
+    if isinstance(sel, (int, np.integer)) and sel != st.session_state.get("selected_beat_seen"):
+        st.session_state["selected_beat_seen"] = int(sel)
+        if 0 <= sel < len(analysis.beats):
+            jump_to(float(analysis.beats["time_s"].iloc[int(sel)]))
+
+
+def _clicked_beat(points: list[dict], n_beats: int) -> int | None:
+    """Row of the beat clicked on the trace (its marker carries the row as customdata)."""
+    for p in points:
+        cd = p.get("customdata")
+        if isinstance(cd, (list, tuple)):
+            cd = cd[0] if cd else None
+        try:
+            row = int(cd)
+        except (TypeError, ValueError):
+            continue
+        if 0 <= row < n_beats:
+            return row
+    return None
+
+
+def _step(sign: int, duration: float) -> None:
+    """Page the window by one width (back: ``sign`` -1, forward: +1)."""
+    width = st.session_state.get("trace_width_s") or 10
+    st.session_state["trace_center_s"] = float(min(max(0.0, st.session_state.get("trace_center_s", 0.0)
+                                                       + sign * width), duration))
 
 
 def render(analysis) -> None:
@@ -60,17 +125,23 @@ def render(analysis) -> None:
     duration = rec.duration_s
     apply_jumps(analysis)
     st.session_state["trace_center_s"] = float(min(max(0.0, st.session_state.get("trace_center_s", 0.0)), duration))
-    top = st.columns([3, 2, 1, 1, 1])
+    top = st.columns([3, 3, 2, 2, 1, 1, 1])
     lead_names = rec.lead_names
     if st.session_state.get("trace_lead") not in lead_names:
         st.session_state["trace_lead"] = lead_names[analysis.lead_index]
-    lead = top[0].segmented_control("Lead", lead_names, key="trace_lead", selection_mode="single") \
-        or lead_names[analysis.lead_index]
+    # Lead names are record text: escaped, as the control renders its options as Markdown.
+    lead = top[0].segmented_control("Lead", lead_names, key="trace_lead", selection_mode="single",
+                                    format_func=md_escape) or lead_names[analysis.lead_index]
     width = top[1].segmented_control("Window (s)", WIDTHS_S, default=10, key="trace_width_s") or 10
-    top[2].button("◀", key="trace_prev", help="Back one window", on_click=_step, args=(-width, duration),
-                  width="stretch")
-    top[3].button("▶", key="trace_next", help="Forward one window", on_click=_step, args=(width, duration),
-                  width="stretch")
+    speed = top[2].segmented_control("Speed (mm/s)", trace.SPEEDS_MM_S, default=25, key="trace_speed") or 25
+    gain = top[3].segmented_control("Gain (mm/mV)", trace.GAINS_MM_MV, default=10, key="trace_gain") or 10
+    # Keyboard paging through Streamlit's own button shortcuts (1.50+): no third-party
+    # component and no script injected into the page. Left/Right arrows page the window
+    # wherever the focus is not in a text field or on the slider (which uses them itself).
+    top[4].button("◀", key="trace_prev", help="Back one window (← key)", on_click=_step, args=(-1, duration),
+                  width="stretch", shortcut="Left")
+    top[5].button("▶", key="trace_next", help="Forward one window (→ key)", on_click=_step, args=(1, duration),
+                  width="stretch", shortcut="Right")
     idx = rec.lead_index(lead)
     ecg = rec.signal[:, idx]
     chart_slot = st.container()  # the ECG window goes above the navigator, drawn once the centre is known
@@ -80,14 +151,29 @@ def render(analysis) -> None:
                     on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     centre = st.slider("Window centre", 0.0, max(duration, 1.0), step=1.0, key="trace_center_s",
                        format="%.0f s", label_visibility="collapsed")
-    top[4].markdown(f"<div style='padding-top:2rem'>{trace._hms(round(centre))}</div>", unsafe_allow_html=True)
+    top[6].markdown(f"<div style='padding-top:2rem'>{trace._hms(round(centre))}</div>", unsafe_allow_html=True)
     start = max(0.0, min(centre - width / 2, duration - width))
     end = min(duration, start + width)
-    fig = trace.ecg_paper(ecg, rec.fs, start, end, beats=analysis.beats, lead_name=lead, unit=rec.units[idx],
-                          events=analysis.events, uirevision=f"{start:.1f}-{lead}")
-    chart_slot.plotly_chart(trace.unchecked(fig), key="ecg_chart", config={"scrollZoom": True, "displaylogo": False})
-    st.caption("Drag to pan, scroll to zoom, double-click to reset. Click the whole-record strip, move the slider "
-               "under it, or select an event to move the window. Markers: beat class (hover for the confidence).")
+    selected = st.session_state.get("selected_beat")
+    fig = trace.ecg_paper(ecg, rec.fs, start, end, beats=analysis.beats, lead_name=html.escape(lead),
+                          unit=html.escape(rec.units[idx]),
+                          events=analysis.events, uirevision=f"{start:.1f}-{lead}-{gain}-{speed}",
+                          gain_mm_mv=gain, speed_mm_s=speed,
+                          reference=_reference(st.session_state.get("analysis_key", ""), analysis),
+                          selected=selected if isinstance(selected, (int, np.integer)) else None)
+    # "content": the figure's own width, the window at paper speed (the page's width caps it).
+    chart_slot.plotly_chart(trace.unchecked(fig), key="ecg_chart", on_select="rerun", selection_mode="points",
+                            width="content", config={"scrollZoom": True, "displaylogo": False})
+    notes = []
+    if fig["meta"]["clipped"]:
+        notes.append("The signal exceeds the chart at this gain and is cut at its edges; lower the gain to see it all.")
+    if width * speed * trace.PX_PER_MM > trace.NOMINAL_PLOT_PX:
+        notes.append(f"A {width} s window at {speed} mm/s is wider than the page: time is compressed, "
+                     f"the mV scale stays {gain} mm/mV.")
+    st.caption("Drag to pan, scroll to zoom, double-click to reset; ← → page the window. Click the whole-record "
+               "strip, move the slider under it, or select an event to move the window. Click a beat to select "
+               "it. Top row: the model's class (hover for the confidence); bottom row, when the record has them: "
+               "the reference annotations, red where they differ from the model. " + " ".join(notes))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -97,3 +183,21 @@ def _navigator(key: str, lead: int, _analysis):
     (``st.plotly_chart`` only reads it)."""
     rec = _analysis.record
     return trace.navigator(rec.signal[:, lead], rec.fs, events=_analysis.events, noisy=_analysis.quality)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _reference(key: str, _analysis) -> pd.DataFrame | None:
+    """Reference beats of the record (time, AAMI class, symbol), or None; built once per record."""
+    rec = _analysis.record
+    if rec.annotations is None:
+        return None
+    from ecg_lstm.classifier.aami import AAMI_MAP
+
+    ann = rec.annotations
+    symbols = np.asarray(ann.symbol, dtype=str)
+    keep = np.isin(symbols, list(AAMI_MAP))
+    samples = np.asarray(ann.sample)[keep]
+    order = np.argsort(samples, kind="stable")
+    symbols = symbols[keep][order]
+    return pd.DataFrame({"time_s": samples[order] / rec.fs, "symbol": symbols,
+                         "label": [AAMI_MAP[s] for s in symbols]})
