@@ -22,7 +22,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .aami import CLASSES, DS1, DS2, PACED, TRAIN, VALIDATION
-from .dataset import BeatSet, load_beats
+from .dataset import BeatSet, default_data_dir, load_beats
 from .ec57 import confusion, ec57_stats, expected_calibration_error
 from .features import FEATURES_VERSION, RR_SECONDS, FeatureConfig
 from .model import BeatEnsemble, BeatLSTM, ModelConfig
@@ -51,6 +51,7 @@ class TrainConfig:
     records: list = field(default_factory=lambda: list(TRAIN))
     val_records: list = field(default_factory=lambda: list(VALIDATION))
     model: dict = field(default_factory=dict)  # ModelConfig overrides
+    corrections: str | None = None  # folder of <record>.cor reviewer corrections added to training (corrected.py)
 
 
 def pick_device(name: str) -> torch.device:
@@ -60,7 +61,7 @@ def pick_device(name: str) -> torch.device:
 
 
 def class_weights(labels: np.ndarray, cfg: TrainConfig) -> torch.Tensor:
-    n = np.bincount(labels, minlength=len(CLASSES)).astype(np.float64)
+    n = np.bincount(labels[labels >= 0], minlength=len(CLASSES)).astype(np.float64)  # unreviewed beats: -100
     w = np.where(n > 0, (n.max() / np.maximum(n, 1)) ** cfg.class_weight_power, 0.0)
     return torch.tensor(np.minimum(w, cfg.class_weight_cap), dtype=torch.float32)
 
@@ -167,23 +168,34 @@ def train_member(cfg: TrainConfig, seed: int, tr: BeatSet, va: BeatSet, mcfg: Mo
     return model.eval(), history
 
 
-def train(cfg: TrainConfig, out: Path, data_dir=None, quiet: bool = False, feat=FeatureConfig()) -> dict:
-    """Train one member per seed, calibrate the ensemble on validation; returns the saved config."""
+def train(cfg: TrainConfig, out: Path, data_dir=None, quiet: bool = False, feat=FeatureConfig(),
+          fit_member=None) -> dict:
+    """Train one member per seed, calibrate the ensemble on validation; returns the saved config.
+
+    ``fit_member`` replaces :func:`train_member` (same signature), e.g. the DDP one of distributed.py."""
     leaked = sorted(set(cfg.records + cfg.val_records) & set(DS2 + PACED))
     if leaked:
         raise ValueError(f"records {leaked} are DS2 or paced: training and validation use DS1 only")
+    if cfg.corrections:
+        from .corrected import check_not_evaluation, correction_records
+
+        check_not_evaluation(correction_records(cfg.corrections))
     device = pick_device(cfg.device)
     if device.type == "cpu":
         torch.set_num_threads(cfg.threads)
     all_recs = [r for r in DS1 if r in cfg.records + cfg.val_records] or cfg.records + cfg.val_records
     beats = load_beats(all_recs, data_dir, feat)
     tr, va = beats.subset(cfg.records), beats.subset(cfg.val_records)
+    if cfg.corrections:  # reviewer corrections: only reviewed beats are labelled; DS2 names refused
+        from .corrected import concat, load_corrections
+
+        tr = concat(tr, load_corrections(cfg.corrections, data_dir or default_data_dir(), feat))
     mcfg = ModelConfig.from_dict({"window": feat.window, "n_rr": tr.rr.shape[1], **cfg.model})
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     ensemble, histories = BeatEnsemble(mcfg, len(cfg.seeds)), []
     for k, seed in enumerate(cfg.seeds):
-        member, hist = train_member(cfg, seed, tr, va, mcfg, device, quiet)
+        member, hist = (fit_member or train_member)(cfg, seed, tr, va, mcfg, device, quiet)
         ensemble.members[k].load_state_dict(member.state_dict())
         histories.append({"seed": seed, "best_epoch": int(np.argmax([h["score"] for h in hist]) + 1), "history": hist})
     train_s = time.perf_counter() - t0
@@ -217,11 +229,13 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", nargs="+", type=int, help="one ensemble member per seed (default 1337 7 11)")
     p.add_argument("--no-context", action="store_true", help="ablation: per-beat MLP instead of the LSTM")
     p.add_argument("--no-rr", action="store_true", help="ablation: without RR features")
+    p.add_argument("--corrections", help="folder of <record>.cor reviewer corrections to add to training "
+                   "(DS2 records refused)")
     p.add_argument("--install", action="store_true", help="copy the weights and config to models/")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     cfg = TrainConfig(**json.loads(Path(args.config).read_text())) if args.config else TrainConfig()
-    for name in ("epochs", "records", "val_records", "device", "seeds"):
+    for name in ("epochs", "records", "val_records", "device", "seeds", "corrections"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     if args.no_context:
