@@ -47,14 +47,23 @@ test-slow: setup  ## run only the slow checks
 dataset: setup  ## build the beat dataset from data/mitdb (cached under data/processed/)
 	$(PY) -m ecg_lstm.classifier.dataset --data-dir $(ECG_DATA_DIR)
 
-train: setup  ## train the beat classifier on DS1 (GPU when present) into runs/, install it in models/
-	$(PY) -m ecg_lstm.classifier.train --data-dir $(ECG_DATA_DIR) --install
+# Reviewer corrections (<record>.cor files) added to training: `make train CORRECTIONS=DIR` (DS2 refused).
+CORRECTIONS ?=
+# `make train NPROC=N`: N processes with DistributedDataParallel (torchrun; NCCL on GPUs, gloo on CPUs).
+NPROC ?= 1
+TRAIN_CMD = $(if $(filter-out 1,$(NPROC)),$(PY) -m torch.distributed.run --standalone --nproc_per_node=$(NPROC) -m ecg_lstm.classifier.distributed,$(PY) -m ecg_lstm.classifier.train)
+train: setup  ## train the beat classifier on DS1 (GPU when present; NPROC=N: N processes, DDP) into runs/, install it
+	$(TRAIN_CMD) --data-dir $(ECG_DATA_DIR) --install $(if $(CORRECTIONS),--corrections $(CORRECTIONS))
 
 ablate: setup  ## ablation of the beat classifier (sequence context, RR features) on DS2
 	$(PY) -m ecg_lstm.classifier.ablation --data-dir $(ECG_DATA_DIR)
 
-evaluate: setup  ## EC57 report of the shipped beat classifier on DS2 into reports/
+evaluate: setup  ## EC57 report on DS2 (automatic, adapted, k reviewed beats, first 5 min) into reports/
 	$(PY) -m ecg_lstm.classifier.evaluate --data-dir $(ECG_DATA_DIR)
+
+.PHONY: adapt-ds1
+adapt-ds1: setup  ## compare per-record adaptation settings on DS1 only (held-out records + record-wise CV)
+	$(PY) -m ecg_lstm.classifier.adapt_select --data-dir $(ECG_DATA_DIR)
 
 train-rhythm: setup  ## train the rhythm (atrial fibrillation) classifier on DS1, install it in models/
 	$(PY) -m ecg_lstm.rhythm.train --data-dir $(ECG_DATA_DIR) --install

@@ -100,7 +100,8 @@ def reference_beat_samples(record: Record) -> np.ndarray:
 
 
 def analyze_record(record: Record, *, lead: str | int | None = None, reference_beats: bool = False,
-                   classifier="default", rhythm="default", progress=None) -> Analysis:
+                   classifier="default", rhythm="default", adapt: bool = False,
+                   reviewed: tuple[np.ndarray, np.ndarray] | None = None, progress=None) -> Analysis:
     """Locate, label and summarise every beat of ``record``.
 
     Parameters
@@ -111,6 +112,11 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         annotations instead of detecting them (the literature's protocol).
     classifier, rhythm : ``"default"`` (the shipped models), ``None`` (skip),
         or a loaded ``BeatClassifier`` / ``RhythmClassifier``.
+    adapt : adapt the beat classifier to this record without labels
+        (``classifier.adapt.RecordAdapter.unsupervised``).
+    reviewed : reviewed beats ``(samples, labels)`` (sample numbers, "N".."Q", e.g. from
+        ``corrections.read_labels``): the classifier is adapted to them and relabels the record;
+        beats within 150 ms of a reviewed one take its label.
     progress : optional ``progress(fraction, step)`` called as each step starts
         (fraction 0..1 of the usual time, step a short phrase), e.g. for a progress bar.
     """
@@ -138,7 +144,10 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     step(0.2, "classifying beats")
     if classifier is not None:
         clf = _default_classifier() if isinstance(classifier, str) else classifier
-        labels, probs = clf.predict(ecg, fs, peaks)
+        if adapt or reviewed is not None:
+            labels, probs, model["adaptation"] = _adapted(clf, ecg, fs, peaks, reviewed)
+        else:
+            labels, probs = clf.predict(ecg, fs, peaks)
         beats["label"] = np.asarray(labels, dtype=object)
         beats["confidence"] = probs.max(axis=1) if len(probs) else np.zeros(0)
         for j, c in enumerate(CLASSES):
@@ -167,6 +176,18 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
                            flutter_segments=flutter)
     step(1.0, "done")
     return Analysis(record, idx, source, beats, vitals, quality, events, episodes, model)
+
+
+def _adapted(clf, ecg, fs, peaks, reviewed):
+    """Labels and probabilities adapted to the record (with reviewed beats when given)."""
+    from .classifier.adapt import RecordAdapter
+    from .corrections import match_labels
+
+    ad = RecordAdapter(clf, ecg, fs, peaks)
+    if reviewed is None:
+        return (*ad.unsupervised(), "unsupervised")
+    idx, lab = match_labels(peaks, reviewed[0], reviewed[1], fs)
+    return (*ad.with_labels(idx, lab), f"{len(idx)} reviewed beats")
 
 
 def _bridge_gaps(ecg: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

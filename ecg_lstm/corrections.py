@@ -22,9 +22,12 @@ DEFAULT_EXTENSION = "cor"
 SYMBOL = {"N": "N", "S": "A", "V": "V", "F": "F", "Q": "Q"}
 
 
-def _check_extension(extension: str) -> str:
-    if not extension or not str(extension).isalnum():
-        raise ValueError(f"annotation extension {extension!r} must be letters and digits, e.g. 'cor'")
+def _check_extension(extension: str, write: bool = False) -> str:
+    """wfdb writes letters only; PhysioNet annotators read may have digits and "_" ("pu0")."""
+    ok = str(extension).isalpha() if write else str(extension).replace("_", "a").isalnum()
+    if not extension or not ok or len(str(extension)) > 16:
+        raise ValueError(f"annotation extension {extension!r} must be 1-16 letters"
+                         f"{'' if write else ', digits or _'}, e.g. 'cor'")
     return str(extension)
 
 
@@ -34,7 +37,7 @@ def write_labels(out_dir, record_name: str, samples, labels, fs: float, extensio
     a beat given twice keeps its last label."""
     import wfdb
 
-    extension = _check_extension(extension)
+    extension = _check_extension(extension, write=True)
     samples = np.asarray(samples, dtype=np.int64).reshape(-1)
     labels = [str(x) for x in np.asarray(labels).reshape(-1)]
     if len(samples) != len(labels):
