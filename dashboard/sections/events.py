@@ -1,31 +1,78 @@
-"""Events: what the analysis flagged; selecting a row moves the trace there."""
+"""Events: what the analysis flagged, grouped by type, filtered, reviewed.
+
+A summary row per event type comes first (8,000 PVCs are one row), then the
+events of the chosen types, a page at a time; selecting a row moves the trace
+there and offers Accept / Reject.  Decisions are kept in the session state per
+record (``event_decisions[analysis_key]``), go into the exports, and a rejected
+event raises no alarm in the live monitor.  Long records get an hourly table.
+"""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.trace import _hms
+from ecg_lstm.events import EVENT_TYPES, event_groups, hourly_summary, with_decisions
+
+#: Rows per page of the event table.
+PAGE_ROWS = 500
+#: Records longer than this (s) show the hourly summary open.
+HOURLY_FROM_S = 3600.0
+DECISION_TEXT = {"": "", "accepted": "✓ accepted", "rejected": "✗ rejected"}
+
+
+def decisions(key: str | None = None) -> dict[str, str]:
+    """The reviewer's decisions ``{event id: "accepted"|"rejected"}`` of the open record (or ``key``)."""
+    key = st.session_state.get("analysis_key", "") if key is None else key
+    return st.session_state.setdefault("event_decisions", {}).setdefault(key, {})
+
+
+def reviewed_events(analysis) -> pd.DataFrame:
+    """The analysis' events with ``id`` and ``decision`` columns (what the exports write)."""
+    return with_decisions(analysis.events, decisions())
 
 
 def table(events: pd.DataFrame) -> pd.DataFrame:
-    """Events as shown: start (h:mm:ss), duration, type, beats, description."""
+    """Events as shown: start (h:mm:ss), duration, type, beats, signal, decision, description."""
     return pd.DataFrame({
         "start": [_hms(t) for t in events["start_s"]],
         "duration (s)": (events["end_s"] - events["start_s"]).round(1),
         "type": events["type"].astype(str),
         "beats": events["n_beats"] if "n_beats" in events else None,
+        "signal": ["noisy: no alarm" if n else "" for n in events["noisy"]] if "noisy" in events else "",
+        "decision": [DECISION_TEXT.get(d, d) for d in events["decision"]] if "decision" in events else "",
         "description": events["description"].astype(str) if "description" in events else "",
     })
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _shown(key: str, _events: pd.DataFrame) -> tuple[pd.DataFrame, list[float], str]:
-    """(table, jump time of each row in s, counts line) of one record's events, built once
-    per record (cached on the analysis key) rather than on every move of the trace."""
-    events = _events.sort_values("start_s", kind="stable").reset_index(drop=True)
-    counts = " · ".join(f"{k}: **{n}**" for k, n in events["type"].value_counts().items())
-    # Centre the window a little after the start, so the onset is in view.
-    return table(events), (events["start_s"] + 2.0).tolist(), counts
+def _base(key: str, _events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(events sorted by time with ids, table without decisions, per-type groups) of one
+    record, built once per record (cached on the analysis key), not on every rerun."""
+    events = with_decisions(_events.sort_values("start_s", kind="stable").reset_index(drop=True), {})
+    return events, table(events), event_groups(events)
+
+
+def _decide(decision: str, event_id: str, key: str) -> None:
+    book = decisions(key)
+    if decision:
+        book[event_id] = decision
+    else:
+        book.pop(event_id, None)
+
+
+def _groups_table(groups: pd.DataFrame, book: dict, events: pd.DataFrame) -> pd.DataFrame:
+    dec = events["id"].map(book).fillna("")
+    return pd.DataFrame({
+        "type": groups["type"],
+        "meaning": [EVENT_TYPES.get(t, "") for t in groups["type"]],
+        "events": groups["count"],
+        "in noisy signal": groups["noisy"].astype(int),
+        "alarming": groups["alarm"].astype(int),
+        "accepted": [int(((events["type"] == t) & (dec == "accepted")).sum()) for t in groups["type"]],
+        "rejected": [int(((events["type"] == t) & (dec == "rejected")).sum()) for t in groups["type"]],
+        "first": [_hms(t) for t in groups["first_s"]],
+    })
 
 
 def render(analysis) -> None:
@@ -34,9 +81,50 @@ def render(analysis) -> None:
         st.info("No arrhythmia event was flagged in this record.", icon=":material/check_circle:")
         st.session_state["events_table_times"] = []
         return
-    shown, times, counts = _shown(st.session_state.get("analysis_key", ""), events)
-    st.markdown(counts)
-    st.session_state["events_table_times"] = times
+    key = st.session_state.get("analysis_key", "")
+    base, shown_all, groups = _base(key, events)
+    book = decisions(key)
+    st.dataframe(_groups_table(groups, book, base), hide_index=True, width="stretch", key="events_groups")
+    if "noisy" in base and base["noisy"].any():
+        st.caption(f"{int(base['noisy'].sum())} events lie in noisy signal: they are listed, marked, and raise no "
+                   "alarm (their beats may be artefacts).")
+    if analysis.record.duration_s > 600:
+        with st.expander("Hourly summary", expanded=analysis.record.duration_s >= HOURLY_FROM_S):
+            st.dataframe(hourly_summary(base, analysis.record.duration_s), width="stretch", key="events_hourly")
+
+    c = st.columns([3, 1, 1])
+    types = c[0].multiselect("Event types", list(groups["type"]), key="events_filter",
+                             placeholder="all types")
+    hide_noisy = c[1].toggle("Hide noisy", key="events_hide_noisy")
+    keep = base["type"].isin(types).to_numpy() if types else pd.Series(True, index=base.index).to_numpy()
+    if hide_noisy and "noisy" in base:
+        keep &= ~base["noisy"].to_numpy(bool)
+    idx = base.index[keep]
+    n_pages = max(1, -(-len(idx) // PAGE_ROWS))
+    page = int(c[2].number_input("Page", 1, n_pages, 1, key="events_page", disabled=n_pages == 1)) - 1
+    idx = idx[page * PAGE_ROWS:(page + 1) * PAGE_ROWS]
+    rows = base.loc[idx]
+    shown = shown_all.loc[idx].reset_index(drop=True)
+    shown["decision"] = [DECISION_TEXT[book.get(i, "")] for i in rows["id"]]
+    # The trace jumps to the row picked in the table (dashboard.sections.trace_view).
+    # Centre the window a little after the start, so the onset is in view.
+    st.session_state["events_table_times"] = (rows["start_s"] + 2.0).tolist()
+    st.caption(f"{len(shown):,} of {len(base):,} events" + (f", page {page + 1} of {n_pages}" if n_pages > 1 else "")
+               + ". Select a row to show it on the trace above, then accept or reject it.")
     st.dataframe(shown, key="events_table", on_select="rerun", selection_mode="single-row",
-                 hide_index=True, width="stretch", height=min(400, 38 + 35 * len(shown)))
-    st.caption("Select a row to show that event on the trace above.")
+                 hide_index=True, width="stretch", height=min(400, 38 + 35 * max(len(shown), 1)))
+
+    sel = st.session_state.get("events_table")
+    picked = list(getattr(getattr(sel, "selection", None), "rows", None) or
+                  ((sel or {}).get("selection", {}).get("rows", []) if isinstance(sel, dict) else []))
+    if picked and picked[0] < len(rows):
+        row = rows.iloc[picked[0]]
+        current = book.get(row["id"], "")
+        b = st.columns([3, 1, 1, 1])
+        b[0].text(f"{row['type']} at {_hms(row['start_s'])}: {DECISION_TEXT[current] or 'not reviewed'}")
+        b[1].button("Accept", key="event_accept", on_click=_decide, args=("accepted", row["id"], key),
+                    icon=":material/check:", disabled=current == "accepted", width="stretch")
+        b[2].button("Reject", key="event_reject", on_click=_decide, args=("rejected", row["id"], key),
+                    icon=":material/close:", disabled=current == "rejected", width="stretch")
+        b[3].button("Undo", key="event_undo", on_click=_decide, args=("", row["id"], key),
+                    icon=":material/undo:", disabled=not current, width="stretch")

@@ -1,10 +1,13 @@
-"""Export: beats CSV, a WFDB annotation file and the one-file HTML report."""
+"""Export: beats CSV, a WFDB annotation file, the events with the reviewer's decisions,
+and the report (one-file HTML, or PDF on A4 or Letter) with patient and reviewer fields."""
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
 import streamlit as st
+
+from dashboard.plain import md_escape
 
 
 EXTENSION = "lstm"
@@ -23,14 +26,40 @@ def annotation_bytes(analysis, extension: str = EXTENSION) -> bytes:
         return Path(write_annotations(analysis, tmp, extension)).read_bytes()
 
 
-def report_html(analysis) -> bytes:
+def report_html(analysis, people: dict | None = None, events=None) -> bytes:
     from ecg_lstm.report import html_report
 
-    return html_report(analysis).encode("utf-8")
+    return html_report(analysis, people=people, events=events).encode("utf-8")
+
+
+def report_pdf(analysis, paper: str = "A4", people: dict | None = None, events=None) -> bytes:
+    from ecg_lstm.report import pdf_report
+
+    return pdf_report(analysis, paper=paper, people=people, events=events)
+
+
+def events_csv(events) -> bytes:
+    """The events with the reviewer's decision (empty: not reviewed), one row per event."""
+    return events.to_csv(index=False, float_format="%.3f").encode()
+
+
+def _people() -> dict:
+    """Patient and reviewer fields, typed here for the report only: kept in this browser
+    session's widgets, written into the report, never logged or saved."""
+    from ecg_lstm.report import PEOPLE_FIELDS
+
+    with st.expander("Patient and reviewer (printed in the report only)"):
+        cols = st.columns(3)
+        return {k: cols[i % 3].text_input(label, key=f"report_{k}", max_chars=200)
+                for i, (k, label) in enumerate(PEOPLE_FIELDS.items())}
 
 
 def render(analysis) -> None:
+    from dashboard.sections.events import reviewed_events
+
     name = analysis.record.name
+    people = _people()
+    reviewed = reviewed_events(analysis)
     c = st.columns(3)
     c[0].download_button("Beats (CSV)", data=lambda: beats_csv(analysis), file_name=f"{name}.csv",
                          mime="text/csv", on_click="ignore", icon=":material/table:", key="dl_csv",
@@ -38,9 +67,32 @@ def render(analysis) -> None:
     c[1].download_button(f"Annotations (WFDB .{EXTENSION})", data=lambda: annotation_bytes(analysis),
                          file_name=f"{name}.{EXTENSION}", mime="application/octet-stream", on_click="ignore",
                          icon=":material/label:", key="dl_ann", width="stretch")
-    c[2].download_button("Report (HTML)", data=lambda: report_html(analysis), file_name=f"{name}_report.html",
-                         mime="text/html", on_click="ignore", icon=":material/description:", key="dl_html",
-                         width="stretch")
+    c[2].download_button("Report (HTML)", data=lambda: report_html(analysis, people, reviewed),
+                         file_name=f"{name}_report.html", mime="text/html", on_click="ignore",
+                         icon=":material/description:", key="dl_html", width="stretch")
+    d = st.columns(3)
+    d[0].download_button("Events with review (CSV)", data=lambda: events_csv(reviewed),
+                         file_name=f"{name}_events.csv", mime="text/csv", on_click="ignore", icon=":material/rule:",
+                         key="dl_events", width="stretch")
+    paper = d[1].selectbox("Paper", ["A4", "Letter"], key="report_paper", label_visibility="collapsed")
+    d[2].download_button(f"Report (PDF, {paper})", data=lambda: report_pdf(analysis, paper, people, reviewed),
+                         file_name=f"{name}_report.pdf", mime="application/pdf", on_click="ignore",
+                         icon=":material/picture_as_pdf:", key="dl_pdf", width="stretch")
+    _corrections(analysis)
     st.caption(f"The CSV has one row per beat: sample, time_s, label, confidence and the class probabilities. "
-               f"The annotation file opens with `wfdb.rdann('{name}', '{EXTENSION}')` next to the record. "
+               # The record's name is record text: escaped, and not in a code span it could close.
+               f"The annotation file opens with wfdb.rdann\\('{md_escape(name)}', '{EXTENSION}'\\) next to the record. "
                "The report is one HTML file with the summary, vitals, events and an ECG strip per event.")
+
+
+def _corrections(analysis) -> None:
+    """The reviewer's corrections as a WFDB annotation file (reviewed beats only), which opens
+    the record again with them when uploaded with it or put beside it."""
+    from dashboard.sections import review
+
+    rev = review.current_review()
+    if not rev or not rev["corrections"]:
+        return
+    st.download_button(f"Corrections (WFDB .cor, {len(rev['corrections']):,} reviewed beats)",
+                       data=lambda: review.corrections_bytes(analysis, rev), file_name=f"{analysis.record.name}.cor",
+                       mime="application/octet-stream", on_click="ignore", icon=":material/save:", key="dl_cor")

@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import trace
+from dashboard.sections import events
 
 TICK_S = 0.5
 WINDOW_S = 8.0
@@ -48,17 +49,18 @@ def advance(state, duration_s: float, speed: float, now: float | None = None) ->
     return cursor
 
 
-def monitor_state(analysis, cursor: float, window_s: float = WINDOW_S) -> dict:
-    """Heart rate (last 8 beats) and events overlapping the visible window at ``cursor``."""
+def monitor_state(analysis, cursor: float, window_s: float = WINDOW_S, decisions: dict | None = None) -> dict:
+    """Heart rate (last 8 beats) and the alarming events (``ecg_lstm.events.alarming``: an alarm
+    type, not in noisy signal, not rejected by the reviewer) overlapping the visible window."""
+    from ecg_lstm.events import alarming
+
     t = analysis.beats["time_s"].to_numpy(float)
     seen = t[(t <= cursor)][-9:]
     rr = np.diff(seen)
     rr = rr[(rr >= 0.2) & (rr <= 3.0)]
     hr = 60.0 / float(np.median(rr)) if len(rr) else None
-    ev = analysis.events
-    active = ev[(ev["start_s"] <= cursor) & (ev["end_s"] >= cursor - window_s)] if ev is not None and len(ev) else None
-    if active is not None and "noisy" in active:
-        active = active[~active["noisy"].fillna(False).astype(bool)]  # noise is not an arrhythmia
+    ev = alarming(analysis.events, decisions)  # noise is not an arrhythmia; PVCs are counted, not alarmed
+    active = ev[(ev["start_s"] <= cursor) & (ev["end_s"] >= cursor - window_s)] if len(ev) else None
     return {"hr_bpm": hr, "alarms": [] if active is None else active["type"].astype(str).unique().tolist()}
 
 
@@ -85,7 +87,7 @@ def render(analysis) -> None:
                 st.rerun()  # reached the end: redraw the buttons
         else:
             cursor = st.session_state.get("live_cursor_s", 0.0)
-        state = monitor_state(analysis, cursor)
+        state = monitor_state(analysis, cursor, decisions=events.decisions())
         if state["alarms"]:
             text = html.escape(", ".join(state["alarms"]))
             if st.session_state.get("live_silenced"):
