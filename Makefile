@@ -31,6 +31,11 @@ $(VENV)/.installed-scale: $(VENV)/.installed requirements-scale.txt
 
 setup-scale: $(VENV)/.installed-scale  ## also install Ray (optional): `python -m ecg_lstm batch`, bench-scale
 
+.PHONY: batch-report
+ARCHIVE ?= out/batch
+batch-report: setup  ## HTML summary of a batch archive (ARCHIVE=out/batch): AF/PVC burden, HR, top events, failures
+	$(PY) -m ecg_lstm.batch.report $(ARCHIVE)
+
 data: setup  ## download MIT-BIH (DB=name for another PhysioNet database) into data/, verified
 	$(PY) -m data_scripts.download --db $(DB) --out $(DATA)
 

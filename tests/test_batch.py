@@ -201,6 +201,27 @@ def test_sources(tmp_path, mitdb_dir, monkeypatch):
     assert Path(tasks[0].path + ".dat").is_file()
 
 
+def test_batch_report(archive, tmp_path):
+    from ecg_lstm.batch.report import batch_report, main
+
+    src, out, _ = archive
+    page = batch_report(out)
+    assert "<script" not in page and "Failures (" in page
+    rec = pd.read_parquet(out / "records.parquet")
+    assert f"<b>{len(rec)}</b>" in page  # the records card
+    top = rec.sort_values("n_events", ascending=False)["record_id"].iloc[0]
+    assert page.index(top) < page.index("Events in the archive")  # listed among the most events
+    # Record text is shown as text: a hostile record id or error message stays inert.
+    rec.loc[0, "record_id"] = "<img src=x onerror=alert(1)>"
+    rec.loc[1, ["status", "error", "error_type"]] = ["failed", "<script>alert(1)</script>", "X"]
+    (tmp_path / "a").mkdir()
+    rec.to_parquet(tmp_path / "a" / "records.parquet")
+    page = batch_report(tmp_path / "a")
+    assert "<img" not in page and "<script" not in page and "&lt;script&gt;alert(1)" in page
+    assert main([str(tmp_path / "a"), "--html", str(tmp_path / "r.html")]) == 0 and (tmp_path / "r.html").is_file()
+    assert main([str(tmp_path / "none")]) == 2
+
+
 def test_missing_ray_names_the_make_target(monkeypatch):
     from ecg_lstm.batch.runner import import_ray
 
