@@ -48,14 +48,18 @@ def _windows_quality(raw: np.ndarray, clean: np.ndarray, fs: float, n_peaks: np.
     sd = clean.std(axis=1)
     dead = sd < 1e-6 * scale
     # pSQI: QRS band (5-15 Hz) share of the 5-40 Hz power
-    f, p = sps.welch(clean, fs=fs, nperseg=min(n, int(2 * fs)), axis=1)
+    # detrend: the same per-segment mean removal as welch's "constant", without its
+    # generic reshaping (a fifth of the time of a 24 h record's quality); identical output.
+    f, p = sps.welch(clean, fs=fs, nperseg=min(n, int(2 * fs)), axis=1,
+                     detrend=lambda seg: seg - seg.mean(axis=-1, keepdims=True))
     tot = p[:, (f >= 5) & (f <= 40)].sum(axis=1)
     qrs = p[:, (f >= 5) & (f <= 15)].sum(axis=1)
     psqi = np.where(tot > 0, qrs / np.where(tot > 0, tot, 1.0), 0.0)
     s_p = np.minimum(_ramp(psqi, 0.3, 0.5), _ramp(psqi, 0.95, 0.85))
     # kSQI: ECG is peaky (kurtosis >> 3), noise is not
     z = (clean - clean.mean(axis=1, keepdims=True)) / np.where(dead, 1.0, sd)[:, None]
-    s_k = _ramp(np.mean(z ** 4, axis=1), 3.5, 6.0)
+    z *= z  # z ** 4 as (z ** 2) ** 2: numpy's general power is three times slower
+    s_k = _ramp(np.mean(z * z, axis=1), 3.5, 6.0)
     score = s_flat * (0.5 * s_p + 0.5 * s_k)
     if n_peaks is not None:
         hr = 60.0 * n_peaks / (n / fs)
