@@ -106,7 +106,9 @@ def ddp_member(cfg: TrainConfig, seed: int, tr: BeatSet, va: BeatSet, mcfg: Mode
             if len(bi) < world:  # a last batch too small to give every rank a sequence
                 continue
             y = Y[bi]
-            norm = cw[y].sum()  # class-weighted size of the global batch: the single-process denominator
+            # Class-weighted size of the global batch (the single-process denominator); beats
+            # without a label (-100, unreviewed corrections) count for nothing, as in the loss.
+            norm = cw[y[y >= 0]].sum().clamp_min(1e-12)
             mine = slice(rank, None, world)
             w, rr, y = w[mine].to(device), rr[mine].to(device), y[mine].to(device)
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
@@ -171,12 +173,14 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", nargs="+", type=int, help="one ensemble member per seed (default 1337 7 11)")
     p.add_argument("--out", default="runs/beat_lstm_ddp", help="run folder (default runs/beat_lstm_ddp)")
     p.add_argument("--data-dir", help="MIT-BIH folder (default $ECG_DATA_DIR or data/mitdb)")
+    p.add_argument("--corrections", help="folder of <record>.cor reviewer corrections to add to training "
+                   "(DS2 records refused)")
     p.add_argument("--backend", choices=["nccl", "gloo"], help="default: nccl with CUDA GPUs, else gloo")
     p.add_argument("--install", action="store_true", help="copy the weights and config to models/")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     cfg = TrainConfig(**json.loads(Path(args.config).read_text())) if args.config else TrainConfig()
-    for name in ("epochs", "records", "val_records", "seeds"):
+    for name in ("epochs", "records", "val_records", "seeds", "corrections"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     device = setup(args.backend)
