@@ -1,0 +1,71 @@
+"""``python -m ecg_lstm explain RECORD --beat N --out DIR``: one beat's explanation as JSON and PNG.
+
+Beat ``N`` is row ``N`` (from 0) of the beats ``analyze`` writes for the same
+record and options, so a beat found in ``<record>.csv`` is explained by its row.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from ..errors import ECGError
+
+
+def add_parser(sub) -> None:
+    e = sub.add_parser("explain", help="why the beat classifier gave one beat its label: writes JSON + PNG")
+    e.add_argument("record", metavar="RECORD", help="WFDB record path without extension, or an .edf / .csv file")
+    e.add_argument("--beat", type=int, required=True, metavar="N",
+                   help="beat number: row N (from 0) of the beats analyze writes for this record")
+    e.add_argument("--out", required=True, metavar="DIR", help="folder for <record>_beat<N>.json and .png")
+    e.add_argument("--lead", help="lead name or index (default: MLII/II, else the first ECG lead)")
+    e.add_argument("--reference-beats", action="store_true",
+                   help="take beat positions from the reference annotation file instead of detecting them")
+    e.add_argument("--annotator", default="atr", help="reference annotation extension (default: atr)")
+    e.add_argument("--fs", type=float, help="sampling rate in Hz, for a CSV without a time column")
+    e.add_argument("--model", help="beat classifier weights (default: the shipped model)")
+    e.add_argument("--target", choices=list("NSVFQ"),
+                   help="explain this class's logit instead of the label's (e.g. why not N)")
+    e.add_argument("--no-png", action="store_true", help="write the JSON only")
+    e.add_argument("--max-hours", type=float, default=48.0, help="refuse records longer than this (default 48)")
+
+
+def run(args) -> int:
+    """Exit code 0 when written, 1 when the record or beat is unusable, 2 when the model cannot load."""
+    from ..analyze import analyze_record
+    from ..record import read_record
+    from .core import Explainer
+    from .plots import save_png
+
+    t0 = time.perf_counter()
+    try:
+        explainer = Explainer.load(args.model)
+    except ECGError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    lead = int(args.lead) if args.lead is not None and args.lead.isdigit() else args.lead
+    try:
+        rec = read_record(args.record, annotator=args.annotator, fs=args.fs, max_hours=args.max_hours)
+        analysis = analyze_record(rec, lead=lead, reference_beats=args.reference_beats,
+                                  classifier=explainer.clf, rhythm=None)
+        prep = explainer.prepare_analysis(analysis)
+        ex = explainer.explain(prep, args.beat, target=args.target)
+    except ECGError as e:
+        print(f"error: {args.record}: {e}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{rec.name}_beat{args.beat}"
+    doc = {"record": rec.name, "lead": rec.lead_names[analysis.lead_index], "fs_hz": rec.fs,
+           "beat_source": analysis.beat_source, "n_beats": int(len(analysis.beats)),
+           "time_s": round(float(analysis.beats["time_s"].iloc[args.beat]), 4),
+           "model": explainer.clf.name, "explanation": ex.to_json_dict()}
+    json_path = out / f"{stem}.json"
+    json_path.write_text(json.dumps(doc, indent=1))
+    written = [json_path]
+    if not args.no_png:
+        written.append(save_png(doc["explanation"], out / f"{stem}.png"))
+    print(ex.summary)
+    print(f"wrote {', '.join(str(p) for p in written)} ({time.perf_counter() - t0:.2f} s)")
+    return 0
