@@ -23,6 +23,7 @@ from dashboard import loading, trace  # noqa: E402
 from dashboard.plain import md_escape  # noqa: E402
 from dashboard.sections import (events, export, live, model, overview, reference, rhythm, source,  # noqa: E402
                                 trace_view)
+from dashboard.sections import review  # noqa: E402
 
 CSS = """
 <style>
@@ -39,6 +40,7 @@ div[data-testid="stMetricValue"]{font-size:1.3rem}
 
 TABS = {
     "Events": events.render,
+    "Review": review.render,
     "Rhythm & HRV": rhythm.render,
     "Reference comparison": reference.render,
     "Live monitor": live.render,
@@ -69,6 +71,7 @@ def main() -> None:
     st.markdown(CSS, unsafe_allow_html=True)
     st.title("ECG monitor", anchor=False)
     source.render()
+    review.sync()  # the record's corrections (this session's, or a .cor opened with it) applied
     analysis = st.session_state.get("analysis")
     if analysis is None:
         welcome()

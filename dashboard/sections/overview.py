@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.plain import md_escape
 from dashboard.sections import model as model_files
+from dashboard.sections import review
 from ecg_lstm.rhythm.predict import af_burden
 from ecg_lstm.summaries import hrv_applicability, noisy_share_pct
 
@@ -80,6 +81,7 @@ def render(analysis) -> None:
         f"leads {md_escape(', '.join(rec.lead_names))} (analysed: {md_escape(rec.lead_names[analysis.lead_index])}) · "
         f"beats {analysis.beat_source}"
         + (" · reference annotations present" if rec.annotations is not None else ""))
+    review.notes()  # corrections loaded with the record, or why not
     trained = training_record(rec, facts["trained_on"])
     if trained:
         st.warning(f"Record {md_escape(rec.name)} is one of the MIT-BIH records the {' and '.join(trained)} "

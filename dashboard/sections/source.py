@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import loading
 from dashboard.plain import md_escape
+from dashboard.sections import review
 from ecg_lstm.errors import ECGError
 
 HELP_UPLOAD = ("WFDB: the .hea and .dat files (and .atr for a comparison with reference beats), "
@@ -48,9 +49,26 @@ def _upload() -> None:
     if not files:
         st.session_state.pop("upload_seen", None)  # the same files added again count as new
     elif new_upload(st.session_state, files, fs):
+        # A .cor file holds a reviewer's corrections: read by the review, not by the record reader
+        # (and left out of the record's digest, so the record keeps its identity with or without it).
+        record_files, cor = review.split_corrections(files)
         with st.spinner("Reading and analysing the record..."):
-            loading.open_files(files, fs=fs or None)
+            ok = bool(record_files) and loading.open_files(record_files, fs=fs or None)
+        if not record_files:
+            st.session_state["load_error"] = ("upload", "a corrections file (.cor) came without its record; "
+                                                        "upload it together with the record's files")
+        _opened(ok, cor, None)
     _error_here("upload")
+
+
+def _opened(ok: bool, cor: tuple[bytes, str] | None, path: Path | None) -> None:
+    """After an open: remember where a local record lives (corrections can be saved beside
+    it) and hand the corrections that came with it to the review."""
+    if not ok:
+        return
+    st.session_state["record_path"] = str(path) if path else None
+    if cor:
+        st.session_state["incoming_corrections"] = cor
 
 
 def new_upload(state, files: dict[str, bytes], fs) -> bool:
@@ -78,8 +96,20 @@ def _local() -> None:
     name = st.selectbox("Record", names, index=default, key="local_name")
     if st.button("Open", key="local_open", type="primary"):
         with st.spinner(f"Analysing {md_escape(name)}..."):
-            loading.open_path(folder / name, f"local: {name}")
+            ok = loading.open_path(folder / name, f"local: {name}")
+        _opened(ok, _local_corrections(folder / name), folder / name)
     _error_here("local")
+
+
+def _local_corrections(path: Path) -> tuple[bytes, str] | None:
+    """The corrections file beside a local record, if there is one."""
+    from ecg_lstm.corrections import labels_path
+
+    cor = labels_path(path)
+    try:
+        return (cor.read_bytes(), cor.name) if cor.is_file() else None
+    except OSError:
+        return None
 
 
 def _physionet() -> None:
@@ -96,6 +126,7 @@ def _physionet() -> None:
                 else:
                     status.update(label="Analysing...")
                     ok = loading.open_path(path, f"PhysioNet: {db}/{rec}", where="physionet")
+                    _opened(ok, _local_corrections(path), path)
                     status.update(label="Done" if ok else "Could not open the record",
                                   state="complete" if ok else "error")
         _error_here("physionet")
