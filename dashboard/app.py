@@ -23,6 +23,7 @@ from dashboard import loading, trace  # noqa: E402
 from dashboard.plain import md_escape  # noqa: E402
 from dashboard.sections import (events, export, live, model, overview, reference, rhythm, source,  # noqa: E402
                                 trace_view)
+from dashboard.sections import explain  # noqa: E402
 from dashboard.sections import review  # noqa: E402
 
 CSS = """
@@ -46,6 +47,7 @@ TABS = {
     "Live monitor": live.render,
     "Model": lambda analysis: model.render(),
     "Export": export.render,
+    "Why this label": explain.render,
 }
 
 
