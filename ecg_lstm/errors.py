@@ -46,6 +46,18 @@ class RecordTooLongError(RecordError):
     """The record is longer than the configured limit."""
 
 
+class RecordTooLargeError(RecordTooLongError):
+    """The decoded signal would need more memory than the configured limit (checked from the header)."""
+
+
+class AmplitudeError(SignalQualityError):
+    """The values are not a plausible ECG in the stated unit (wrong unit, absurd gain or baseline)."""
+
+
+class BadArgumentError(ECGError, ValueError):
+    """A command-line option is invalid (the CLI exits with status 2 before any output)."""
+
+
 class ModelError(ECGError):
     """A model weights file is missing, corrupt, or does not match the model."""
 
