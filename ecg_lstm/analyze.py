@@ -170,6 +170,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         rm = _default_rhythm() if isinstance(rhythm, str) else rhythm
         episodes = rm.predict(peaks, fs, labels=labels, n_samples=record.n_samples)
         model["rhythm_classifier"] = getattr(rm, "name", type(rm).__name__)
+    vitals.update(_hrv_applicability(beats, episodes, record.duration_s))
     step(0.9, "events")
     flutter = ventricular_flutter_segments(ecg, fs, peaks, quality)
     events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None, peaks_quality=quality,
@@ -188,6 +189,15 @@ def _adapted(clf, ecg, fs, peaks, reviewed):
         return (*ad.unsupervised(), "unsupervised")
     idx, lab = match_labels(peaks, reviewed[0], reviewed[1], fs)
     return (*ad.with_labels(idx, lab), f"{len(idx)} reviewed beats")
+
+
+def _hrv_applicability(beats: pd.DataFrame, episodes: pd.DataFrame, duration_s: float) -> dict:
+    """``hrv_applicable`` and ``hrv_not_applicable_reason`` for the vitals: the one decision
+    (:func:`ecg_lstm.summaries.hrv_applicability`) that the page shows too."""
+    from .summaries import hrv_applicability
+
+    h = hrv_applicability(beats, episodes, duration_s)
+    return {"hrv_applicable": bool(h["applicable"]), "hrv_not_applicable_reason": h["reason"] or None}
 
 
 def _bridge_gaps(ecg: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -209,8 +219,10 @@ def write_outputs(analysis: Analysis, out_dir: str | Path, annotation_ext: str |
     """Write ``<name>.csv`` (beats), ``<name>.json`` (vitals, events, metadata)
     and, with ``annotation_ext``, a WFDB annotation file ``<name>.<ext>``."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     name = analysis.record.name
+    if annotation_ext:
+        _check_annotation_target(name, annotation_ext)
+    out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, json_path = out_dir / f"{name}.csv", out_dir / f"{name}.json"
     analysis.beats.to_csv(csv_path, index=False, float_format="%.6f")
     json_path.write_text(json.dumps(analysis.to_json_dict(), indent=2))
@@ -218,6 +230,17 @@ def write_outputs(analysis: Analysis, out_dir: str | Path, annotation_ext: str |
     if annotation_ext:
         paths.append(write_annotations(analysis, out_dir, annotation_ext))
     return paths
+
+
+def _check_annotation_target(name: str, extension: str) -> None:
+    """What ``wfdb.wrann`` refuses, refused first with a clear error (and before any file is written)."""
+    import re
+
+    if not isinstance(extension, str) or not re.fullmatch(r"[A-Za-z]{1,16}", extension):
+        raise RecordError(f"annotation extension {extension!r} must be 1-16 letters, e.g. 'lstm'")
+    if not re.fullmatch(r"[-\w]+", name):
+        raise RecordError(f"record name {name!r} has characters a WFDB annotation file name cannot hold "
+                          "(letters, digits, - and _ only); rename the record's files to write annotations")
 
 
 def annotation_arrays(analysis: Analysis) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -240,8 +263,7 @@ def write_annotations(analysis: Analysis, out_dir: str | Path, extension: str) -
     """Write a WFDB annotation file readable by ``wfdb.rdann`` and PhysioNet tools."""
     import wfdb
 
-    if not extension.isalnum():
-        raise ValueError(f"annotation extension {extension!r} must be letters and digits, e.g. 'lstm'")
+    _check_annotation_target(analysis.record.name, extension)
     samples, symbols, aux = annotation_arrays(analysis)
     wfdb.wrann(analysis.record.name, extension, samples, symbol=list(symbols), aux_note=aux,
                fs=analysis.record.fs, write_dir=str(out_dir))

@@ -17,8 +17,15 @@ Conventions (all documented in the keys' docstring of :func:`ecg_vitals`):
   beats labelled N (every interval when unlabelled), 0.2-3.0 s, and within
   20 % of the median of the 11 surrounding candidate intervals (drops missed
   and extra detections and unlabelled ectopic beats). Frequency domain: Welch
-  on the NN series resampled at 4 Hz, needing >= 2 min of NN data. SDANN and
-  SDNN index need >= 3 five-minute windows.
+  on the NN series resampled at 4 Hz, needing >= 2 min of NN data and a 5-min
+  segment 80 % covered by NN intervals (else ``frequency_domain_reason`` says
+  why), and the whole-record Lomb-Scargle estimate (``lomb_*``, no
+  interpolation, as PhysioNet's HRV toolkit). SDANN and SDNN index need >= 3
+  complete five-minute windows, each 80 % covered by NN intervals.
+* Whether HRV means anything for the record (sinus rhythm, enough NN
+  intervals) is :func:`ecg_lstm.summaries.hrv_applicability`, which needs the
+  rhythm episodes; :func:`ecg_lstm.analyze.analyze_record` adds its answer
+  (``hrv_applicable``, ``hrv_not_applicable_reason``).
 """
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ from scipy import ndimage
 
 from .errors import RecordError
 from .validation import check_fs
-from .hrv import RR_MAX_S, RR_MIN_S, hrv_frequency, hrv_time, nn_mask, rounded
+from .hrv import RR_MAX_S, RR_MIN_S, hrv_frequency, hrv_lomb, hrv_time, nn_mask, rounded
 
 CLASSES = ("N", "S", "V", "F", "Q")
 #: Consecutive intervals in the window behind HR min/max (9 intervals = 10 beats;
@@ -63,9 +70,15 @@ def ecg_vitals(peaks, fs: float, labels=None, n_samples: int | None = None) -> d
     * ``rr_mean_ms``, ``rr_median_ms``, ``rr_min_ms``, ``rr_max_ms``, ``rr_sd_ms``,
       ``n_rr_excluded`` (intervals outside 0.2-3.0 s)
     * ``nn_source``, ``n_nn_intervals``, ``nn_mean_ms``, ``sdnn_ms``, ``rmssd_ms``,
-      ``sdsd_ms``, ``nn50_count``, ``pnn50_pct``, ``sdann_ms``, ``sdnn_index_ms``
+      ``sdsd_ms``, ``nn50_count``, ``pnn50_pct``, ``sdann_ms``, ``sdnn_index_ms``,
+      ``n_sdann_windows`` (complete 5-min windows 80 % covered by NN intervals)
     * ``vlf_ms2``, ``lf_ms2``, ``hf_ms2``, ``total_power_ms2``, ``lf_hf_ratio``,
-      ``lf_nu``, ``hf_nu``, ``hrv_frequency_method`` (None under 2 min of NN data)
+      ``lf_nu``, ``hf_nu``, ``hrv_frequency_method`` (Welch; None under 2 min of
+      NN data or with no 5-min segment 80 % covered), ``frequency_domain_reason``
+      (why they are None; None when given)
+    * ``lomb_vlf_ms2``, ``lomb_lf_ms2``, ``lomb_hf_ms2``, ``lomb_total_power_ms2``,
+      ``lomb_lf_hf_ratio``, ``lomb_lf_nu``, ``lomb_hf_nu``, ``hrv_lomb_method``,
+      ``lomb_reason``: the whole-record Lomb-Scargle estimate (None under 2 min)
     * ``beat_counts`` ({N, S, V, F, Q, unclassified} or None without labels),
       ``v_burden_pct``, ``s_burden_pct``, ``ectopic_burden_pct`` (share of
       classified beats; None without labels)
@@ -96,8 +109,9 @@ def ecg_vitals(peaks, fs: float, labels=None, n_samples: int | None = None) -> d
     out["nn_source"] = "all beats (unlabelled)" if lab is None else "N-N intervals (labelled)"
     keep = nn_mask(rr_s, normal)
     rr_ms = rr_s * 1000.0
-    out.update(hrv_time(rr_ms, keep, t_s))
+    out.update(hrv_time(rr_ms, keep, t_s, duration_s=end / fs))
     out.update(hrv_frequency(rr_ms, keep, t_s))
+    out.update(hrv_lomb(rr_ms, keep, t_s))
     out.update(_beat_counts(lab))
     return out
 
