@@ -87,5 +87,9 @@ bench-qrs: setup  ## R-peak detection vs wfdb and NeuroKit2 on all 48 MIT-BIH re
 bench-dashboard: setup  ## upload-to-results and jump-to-event times through headless Chromium
 	$(PY) bench/bench_dashboard.py --data-dir $(ECG_DATA_DIR)
 
+.PHONY: bench-events
+bench-events: setup  ## VT, flutter, block and PAC-in-AF events against the MIT-BIH reference rhythms
+	$(PY) bench/bench_events.py --data-dir $(ECG_DATA_DIR)
+
 clean:  ## remove caches and outputs (keeps data/ and .venv/)
 	rm -rf out reports .pytest_cache .hypothesis bench/results

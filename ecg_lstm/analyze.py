@@ -120,7 +120,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     progress : optional ``progress(fraction, step)`` called as each step starts
         (fraction 0..1 of the usual time, step a short phrase), e.g. for a progress bar.
     """
-    from .events import detect_events, ventricular_flutter_segments
+    from .events import detect_events, split_atrial_flutter, ventricular_flutter_segments
     from .peaks import ecg_peaks
     from .quality import signal_quality
     from .vitals import ecg_vitals
@@ -169,6 +169,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     if rhythm is not None:
         rm = _default_rhythm() if isinstance(rhythm, str) else rhythm
         episodes = rm.predict(peaks, fs, labels=labels, n_samples=record.n_samples)
+        episodes = split_atrial_flutter(episodes, record.signal, fs, peaks)
         model["rhythm_classifier"] = getattr(rm, "name", type(rm).__name__)
     vitals.update(_hrv_applicability(beats, episodes, record.duration_s))
     step(0.9, "events")

@@ -209,3 +209,52 @@ def test_dashboard_accept_reject_and_filter(monkeypatch, mitdb_dir, tmp_path):
 
     csv = export.events_csv(wd(a.events, {eid: "accepted"})).decode()
     assert "decision" in csv.splitlines()[0] and csv.count(",accepted") == 1
+
+
+def _af_like(flutter: bool, seed=0, fs=250.0, dur=60.0):
+    """An ECG with irregular narrow beats and, between them, 5-Hz sawtooth flutter waves or
+    fibrillatory noise; the RR is irregular in both, so only the atrial activity tells them apart."""
+    rng = np.random.default_rng(seed)
+    n = int(dur * fs)
+    t = np.arange(n) / fs
+    rr = rng.uniform(0.45, 0.95, 200)
+    r = (np.cumsum(rr) * fs).astype(int)
+    r = r[(r > fs) & (r < n - fs)]
+    x = np.zeros(n)
+    qrs = np.exp(-0.5 * (np.arange(-12, 13) / 3.0) ** 2) * 1.5
+    for i in r:
+        x[i - 12:i + 13] += qrs
+    if flutter:
+        x += 0.15 * (2 * ((t * 5.0) % 1.0) - 1)  # sawtooth at 300/min
+    else:
+        from scipy import signal as sps
+
+        f = sps.sosfiltfilt(sps.butter(2, [4, 9], btype="bandpass", fs=fs, output="sos"), rng.normal(0, 1, n))
+        x += 0.15 * f / f.std()
+    return x, r, fs
+
+
+def test_atrial_flutter_split_from_af_episodes():
+    from ecg_lstm.events import atrial_activity, split_atrial_flutter
+
+    for flutter in (True, False):
+        x, r, fs = _af_like(flutter)
+        eps = pd.DataFrame({"label": ["AFIB"], "start_sample": [0], "end_sample": [len(x)],
+                            "start_s": [0.0], "end_s": [len(x) / fs], "confidence": [0.9]})
+        out = split_atrial_flutter(eps, x, fs, r)
+        assert list(out.columns) == list(eps.columns)
+        if flutter:
+            daf, org = atrial_activity(x[:int(10 * fs)], fs, r[r < 10 * fs])
+            assert abs(daf - 5.0) < 0.3 and org > 0.55
+            assert "AFL" in set(out["label"])
+            afl = out[out["label"] == "AFL"]
+            assert (afl["end_sample"] - afl["start_sample"]).sum() >= 0.8 * len(x) - 10 * fs
+            ev = detect_events(pd.DataFrame({"sample": r, "label": "N"}), fs, rhythm_episodes=out)
+            assert "aflutter" in set(ev["type"])
+        else:
+            assert list(out["label"]) == ["AFIB"] and out["end_sample"][0] == len(x)
+    # A regular ventricular response inside an "AF" episode is flutter with fixed conduction.
+    r = np.arange(250, 60 * 250 - 250, 100)  # 150 bpm, perfectly regular
+    eps = pd.DataFrame({"label": ["N", "AFIB"], "start_sample": [0, 250], "end_sample": [250, 15000]})
+    out = split_atrial_flutter(eps, np.zeros(15000), 250.0, r)
+    assert out["label"].tolist() == ["N", "AFL"]
