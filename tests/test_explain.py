@@ -68,6 +68,21 @@ def test_unrolled_lstm_equals_nn_lstm(explainer):
                 assert torch.allclose(st.hidden, st.output * torch.tanh(st.cell), atol=1e-6)
 
 
+def test_split_directions_equal_nn_lstm(explainer):
+    from ecg_lstm.explain.lstm_cell import Directions
+
+    torch.manual_seed(1)
+    m = explainer.members[1]
+    d = Directions.of(m.seq)
+    x = torch.randn(3, 64, m.seq.input_size)
+    with torch.no_grad():
+        ref = m.seq(x)[0]
+        for t in (0, 20, 63):
+            assert torch.allclose(d.output_at(x, t), ref[:, t], atol=1e-5)
+            # one step from the states around t, with the input at t
+            assert torch.allclose(d.step(x[0, t:t + 1], d.states_around(x[0], t)), ref[0, t:t + 1], atol=1e-5)
+
+
 def test_unrolled_lstm_on_real_beats(explainer, prep208):
     ex = explainer.explain(prep208, 40)
     assert ex.lstm_check_max_abs < 1e-5

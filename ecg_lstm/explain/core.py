@@ -24,7 +24,7 @@ dependency for the one loop below.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
@@ -34,7 +34,7 @@ from ..classifier.features import N_FEATURES, RR_NAMES, beat_features
 from ..classifier.model import BeatEnsemble
 from ..classifier.predict import BeatClassifier
 from ..errors import ECGError
-from .lstm_cell import unrolled_lstm
+from .lstm_cell import Directions, unrolled_lstm
 from .phrases import FEATURE_NAMES, describe, feature_kind
 
 #: Parts of the beat window (seconds relative to R) that the summary names.
@@ -104,17 +104,15 @@ class BeatExplanation:
     ig_steps: int = 0
 
     def to_json_dict(self) -> dict:
-        def clean(x):
-            if isinstance(x, float):
-                return round(x, 5)
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items()}
-            if isinstance(x, (list, tuple)):
-                return [clean(v) for v in x]
-            if isinstance(x, np.generic):
-                return clean(x.item())
-            return x
-        return clean(asdict(self))
+        """Plain JSON types. The long arrays are rounded lists already (built so in ``explain``):
+        a deep copy of them would cost more than the explanation itself."""
+        return {f.name: round(v, 5) if isinstance(v, float) else v
+                for f in fields(self) for v in [getattr(self, f.name)]}
+
+
+def _list(x, decimals: int = 5) -> list:
+    """A float array as a JSON-ready list of rounded Python floats."""
+    return np.round(np.asarray(x, dtype=np.float64), decimals).tolist()
 
 
 def covering_windows(n: int, seq_len: int, i: int) -> list[tuple[int, int, float]]:
@@ -134,11 +132,12 @@ def _members(model) -> list:
     return list(model.members) if isinstance(model, BeatEnsemble) else [model]
 
 
-def _beat_logits(member, zspan: torch.Tensor, a: int, i: int, wins, temperature: float) -> torch.Tensor:
-    """(S, span, d) LSTM inputs of beats a.. -> (S, 5) calibrated logits of beat i, as predict computes them."""
+def _beat_logits(member, dirs: Directions, zspan: torch.Tensor, a: int, i: int, wins, temperature: float):
+    """(S, span, d) LSTM inputs of beats a.. -> (S, 5) calibrated logits of beat i, as predict computes them
+    (the head on the BiLSTM's output at beat i, centre-weighted over the windows covering it)."""
     acc, wsum = 0.0, 0.0
     for s, length, w in wins:
-        acc = acc + w * member.sequence(zspan[:, s - a:s - a + length])[:, i - s]
+        acc = acc + w * member.head(dirs.output_at(zspan[:, s - a:s - a + length], i - s))
         wsum += w
     return acc / wsum / temperature
 
@@ -149,6 +148,8 @@ class Explainer:
     def __init__(self, classifier: BeatClassifier | None = None, index=None, config: ExplainConfig = ExplainConfig()):
         self.clf = classifier or BeatClassifier.load()
         self.members = _members(self.clf.model)
+        self.directions = [Directions.of(m.seq) for m in self.members]
+        self._states: tuple = (None, None)  # (key, LSTM states around one beat), see beat_logits
         self.index = index  # a ``neighbours.NeighbourIndex`` or None
         self.index_note = "" if index is not None else "no similar-beat index loaded"
         self.cfg = config
@@ -258,16 +259,17 @@ class Explainer:
                     features: torch.Tensor) -> torch.Tensor:
         """Calibrated logit of class ``c`` for beat ``i`` (time order) with its window and features replaced by
         each of ``windows`` (S, 2, L) and ``features`` (S, 28); every other beat as it is. Differentiable."""
-        n = len(prep.peaks)
-        wins = covering_windows(n, self.clf.seq_len, i)
-        a, b = min(s for s, _, _ in wins), max(s + ln for s, ln, _ in wins)
+        wins = covering_windows(len(prep.peaks), self.clf.seq_len, i)
+        key = (id(prep), i)
+        if self._states[0] != key:  # the other beats are fixed: each direction is one step from these
+            self._states = (key, [[d.states_around(z[s:s + ln], i - s) for s, ln, _ in wins]
+                                  for d, z in zip(self.directions, prep.z)])
         out = 0.0
-        for m, z in zip(self.members, prep.z):
-            zi = m.embed(windows, features)[:, None]
-            s = len(windows)
-            zspan = torch.cat([z[a:i].expand(s, -1, -1), zi, z[i + 1:b].expand(s, -1, -1)], 1)
-            out = out + _beat_logits(m, zspan, a, i, wins, self.clf.temperature)[:, c]
-        return out / len(self.members)
+        for m, d, states in zip(self.members, self.directions, self._states[1]):
+            zi = m.embed(windows, features)
+            acc = sum(w * m.head(d.step(zi, st)) for (_, _, w), st in zip(wins, states))
+            out = out + acc / sum(w for _, _, w in wins) / self.clf.temperature
+        return out[:, c] / len(self.members)
 
     def attribute_beat(self, prep: PreparedRecord, i: int, c: int):
         """Integrated gradients of beat ``i``'s class-``c`` logit over its window (2, L) and features (28,),
@@ -312,7 +314,8 @@ class Explainer:
         def context_path(alpha, grad):
             with torch.set_grad_enabled(grad):
                 paths = [(z0 + alpha[:, None, None] * d).requires_grad_(grad) for z0, d in zip(prep.z0, deltas)]
-                out = sum(_beat_logits(m, p, a, i, wins, T)[:, c] for m, p in zip(self.members, paths)) / M
+                out = sum(_beat_logits(m, d, p, a, i, wins, T)[:, c]
+                          for m, d, p in zip(self.members, self.directions, paths)) / M
                 return out, paths, deltas
 
         attr_z, f_ctx0, _, gap_c, steps_c = self._integrate(context_path, M)
@@ -326,7 +329,7 @@ class Explainer:
             zwin = prep.z[0][s0:s0 + ln0]
             out_cell, states = unrolled_lstm(m0.seq, zwin)
             check = float((out_cell - m0.seq(zwin[None])[0][0]).abs().max())
-        lstm_state = {d: {k: getattr(st, k).numpy().round(4).tolist() for k in ("input", "forget", "output", "cell")}
+        lstm_state = {d: {k: _list(getattr(st, k).numpy(), 4) for k in ("input", "forget", "output", "cell")}
                       for d, st in zip(("forward", "backward"), states)}
 
         # 4. Similar training beats.
@@ -334,18 +337,19 @@ class Explainer:
 
         fs_int, n_pre = self.clf.features.fs, self.clf.features.n_pre
         t = (np.arange(prep.windows.shape[-1]) - n_pre) / fs_int
-        seg = {name: float(sample_attr[(t >= lo) & (t < hi)].sum()) for name, (lo, hi) in SEGMENTS.items()}
-        feats = [{"name": nm, "kind": feature_kind(nm), "value": float(prep.features[i, k]), "text": describe(nm, float(prep.features[i, k])),
-                  "baseline": float(prep.base_features[k]), "attribution": float(attr_f[k])}
+        seg = {name: round(float(sample_attr[(t >= lo) & (t < hi)].sum()), 5) for name, (lo, hi) in SEGMENTS.items()}
+        feats = [{"name": nm, "kind": feature_kind(nm), "value": round(float(prep.features[i, k]), 5),
+                  "text": describe(nm, float(prep.features[i, k])),
+                  "baseline": round(float(prep.base_features[k]), 5), "attribution": round(float(attr_f[k]), 5)}
                  for k, nm in enumerate(FEATURE_NAMES)]
         ex = BeatExplanation(
             beat=int(beat), sample=int(prep.peaks[i]), label=label,
-            probs={cl: float(p) for cl, p in zip(CLASSES, probs.tolist())}, target=target,
-            logit=float(prep.logits[i, c]), time_s=t.round(5).tolist(),
-            beat_wave=prep.windows[i, 0].tolist(), median_wave=prep.base_window[0].tolist(),
-            sample_attribution=sample_attr.tolist(), segment_attribution=seg, features=feats,
+            probs={cl: round(float(p), 5) for cl, p in zip(CLASSES, probs.tolist())}, target=target,
+            logit=float(prep.logits[i, c]), time_s=_list(t),
+            beat_wave=_list(prep.windows[i, 0]), median_wave=_list(prep.base_window[0]),
+            sample_attribution=_list(sample_attr), segment_attribution=seg, features=feats,
             beat_baseline_logit=f_base, beat_completeness_gap=gap_b,
-            context_offsets=list(range(a - i, b - i)), context_attribution=ctx_attr.tolist(),
+            context_offsets=list(range(a - i, b - i)), context_attribution=_list(ctx_attr),
             context_labels=ctx_labels, context_baseline_logit=f_ctx0, context_completeness_gap=gap_c,
             lstm_window_offsets=list(range(s0 - i, s0 + ln0 - i)), lstm_state=lstm_state,
             lstm_check_max_abs=check, similar=similar, similar_note=self.index_note,
