@@ -3,6 +3,7 @@ readable names, patient and reviewer fields, and a PDF checked by rendering it t
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import shutil
 import subprocess
 
@@ -92,3 +93,45 @@ def test_pdf_pages_and_strips(analysis, paper, tmp_path):
 def test_pdf_rejects_unknown_paper(analysis):
     with pytest.raises(ValueError, match="A4"):
         pdf_report(analysis, paper="A5")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("paper", list(PAPER_MM))
+def test_html_prints_whole_strips_in_chromium(analysis, paper, tmp_path):
+    """Chromium prints the HTML report on the paper: every strip keeps all of its seconds
+    (its drawing is not wider than the printed page), and the printed PDF has the strips."""
+    import base64
+
+    from dashboard import browser
+
+    if not all(browser.find_browser()):
+        pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
+    pytest.importorskip("selenium")
+    page = tmp_path / "report.html"
+    page.write_text(html_report(analysis, people=PEOPLE), encoding="utf-8")
+    w_mm, h_mm = PAPER_MM[paper]
+    content_px = (w_mm - 2 * 12) / 25.4 * 96  # the printable width inside the 12-mm @page margins
+    with browser.chromium(width=int(content_px), height=1200) as d:
+        d.get(page.as_uri())
+        d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": int(content_px), "height": 1200, "deviceScaleFactor": 1, "mobile": False})
+        boxes = d.execute_script(
+            "return [...document.querySelectorAll('.strip svg')].map(s => {const r = s.getBoundingClientRect();"
+            "return [r.left, r.right, s.viewBox.baseVal.width, s.parentElement.getBoundingClientRect().width];})")
+        assert len(boxes) == 2
+        for left, right, vb_w, parent_w in boxes:
+            assert left >= -0.5 and right <= content_px + 0.5  # nothing drawn past the page edge
+            assert right - left == pytest.approx(parent_w, abs=1)  # scaled to the page width
+            assert vb_w == 10 * 25 * 4  # and still the whole 10 s
+        pdf = base64.b64decode(d.execute_cdp_cmd("Page.printToPDF", {
+            "paperWidth": w_mm / 25.4, "paperHeight": h_mm / 25.4, "preferCSSPageSize": True,
+            "printBackground": True})["data"])
+    assert pdf.startswith(b"%PDF")
+    if shutil.which("pdftoppm"):
+        (tmp_path / "r.pdf").write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "50", "-png", str(tmp_path / "r.pdf"), str(tmp_path / "p")], check=True)
+        assert len(list(tmp_path.glob("p-*.png"))) >= 2
+        out = Path(__file__).resolve().parent.parent / "bench" / "results"
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copy(sorted(tmp_path.glob("p-*.png"))[-1], out / f"report_print_{paper}.png")
