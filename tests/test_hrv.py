@@ -206,3 +206,50 @@ def test_matches_neurokit2_sdann_and_lomb(mitdb_dir, record):
     assert ours["sdann_ms"] == pytest.approx(t["HRV_SDANN5"].iloc[0], abs=2.0)
     assert ours["sdnn_index_ms"] == pytest.approx(t["HRV_SDNNI5"].iloc[0], abs=1.0)
     assert ours["lomb_lf_hf_ratio"] == pytest.approx(f["HRV_LFHF"].iloc[0], rel=0.02)
+
+
+# -- the page ----------------------------------------------------------------------------------------------
+
+def test_hrv_tables_label_both_estimates():
+    from dashboard.sections.rhythm import hrv_tables
+
+    v = ecg_vitals(tone_peaks(0.25, 0.03), FS)
+    time, freq = hrv_tables(v)
+    assert list(freq.columns) == ["band", "Welch, 5-min segments", "Lomb-Scargle, whole record"]
+    hf = freq.set_index("band").loc["HF 0.15-0.4 Hz"]
+    assert hf["Lomb-Scargle, whole record"] == f"{v['lomb_hf_ms2']:,.0f} ms²"
+    assert hf["Welch, 5-min segments"] == f"{v['hf_ms2']:,.0f} ms²"
+    v = {**v, "hf_ms2": None, "n_sdann_windows": 1}
+    time, freq = hrv_tables(v)
+    assert freq.set_index("band").loc["HF 0.15-0.4 Hz", "Welch, 5-min segments"] == "—"
+    assert "SDANN (1 × 5 min)" in set(time["measure"])
+
+
+def _render_hrv():
+    import streamlit as st
+
+    from dashboard.sections import rhythm
+
+    rhythm._hrv(st.session_state["hrv_analysis"])
+
+
+@pytest.mark.parametrize("record,applicable", [("100", True), ("203", False)])
+def test_rhythm_tab_shows_hrv_or_why_not(mitdb_dir, record, applicable):
+    from streamlit.testing.v1 import AppTest
+
+    from ecg_lstm.analyze import analyze_record
+    from ecg_lstm.record import read_record
+
+    a = analyze_record(read_record(mitdb_dir / record))
+    assert a.vitals["hrv_applicable"] is applicable  # the JSON says what the page says
+    at = AppTest.from_function(_render_hrv, default_timeout=60)
+    at.session_state["hrv_analysis"] = a
+    at.run()
+    assert not at.exception
+    if applicable:
+        assert not at.info and len(at.dataframe) == 2
+        freq = at.dataframe[1].value
+        assert "Lomb-Scargle, whole record" in freq.columns and (freq["Lomb-Scargle, whole record"] != "—").all()
+    else:
+        assert len(at.info) == 1 and "HRV not applicable" in at.info[0].value and not at.dataframe
+        assert a.vitals["hrv_not_applicable_reason"].split(" ")[0] in at.info[0].value

@@ -1,12 +1,70 @@
-"""Rhythm and variability: heart-rate trend, RR tachogram, Poincaré plot,
-median beat of each class, and the rhythm episodes the model found."""
+"""Rhythm and variability: HRV (or why it does not apply), heart-rate trend, RR tachogram,
+Poincaré plot, median beat of each class, and the rhythm episodes the model found."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import trace
+from dashboard.plain import md_escape
 from dashboard.trace import _hms
 from ecg_lstm import summaries
+
+#: (label, vitals key, unit, decimals) of the time-domain HRV table.
+TIME_ROWS = [("SDNN", "sdnn_ms", "ms", 1), ("RMSSD", "rmssd_ms", "ms", 1), ("pNN50", "pnn50_pct", "%", 1),
+             ("SDANN", "sdann_ms", "ms", 1), ("SDNN index", "sdnn_index_ms", "ms", 1),
+             ("NN intervals", "n_nn_intervals", "", 0)]
+#: (label, key without the "lomb_" prefix, unit, decimals) of the frequency-domain table.
+FREQ_ROWS = [("VLF 0.0033-0.04 Hz", "vlf_ms2", "ms²", 0), ("LF 0.04-0.15 Hz", "lf_ms2", "ms²", 0),
+             ("HF 0.15-0.4 Hz", "hf_ms2", "ms²", 0), ("Total (VLF+LF+HF)", "total_power_ms2", "ms²", 0),
+             ("LF/HF", "lf_hf_ratio", "", 2), ("LF n.u.", "lf_nu", "", 1), ("HF n.u.", "hf_nu", "", 1)]
+
+
+def _fmt(value, unit: str, nd: int) -> str:
+    return "—" if value is None else f"{value:,.{nd}f}" + (f" {unit}" if unit else "")
+
+
+def hrv_tables(vitals: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The time-domain table and the frequency-domain table (Welch beside Lomb-Scargle), as text."""
+    time = pd.DataFrame({"measure": [r[0] for r in TIME_ROWS],
+                         "value": [_fmt(vitals.get(k), u, nd) for _, k, u, nd in TIME_ROWS]})
+    n_win = vitals.get("n_sdann_windows")
+    if n_win is not None:
+        time.loc[time["measure"].isin(["SDANN", "SDNN index"]), "measure"] += f" ({n_win} × 5 min)"
+    freq = pd.DataFrame({
+        "band": [r[0] for r in FREQ_ROWS],
+        "Welch, 5-min segments": [_fmt(vitals.get(k), u, nd) for _, k, u, nd in FREQ_ROWS],
+        "Lomb-Scargle, whole record": [_fmt(vitals.get("lomb_" + k), u, nd) for _, k, u, nd in FREQ_ROWS],
+    })
+    return time, freq
+
+
+def _hrv(analysis) -> None:
+    """HRV where it means something; otherwise the reason, from the same decision as the overview."""
+    st.markdown("**Heart-rate variability**")
+    rec = analysis.record
+    h = summaries.hrv_applicability(analysis.beats, analysis.rhythm_episodes, rec.duration_s)
+    if not h["applicable"]:
+        st.info("HRV not applicable: " + md_escape(h["reason"]) + ".")
+        return
+    v = analysis.vitals
+    time, freq = hrv_tables(v)
+    left, right = st.columns([2, 3])
+    with left:
+        st.dataframe(time, hide_index=True, width="stretch")
+        st.caption("SDANN and SDNN index use the complete 5-min windows at least 80 % covered by NN intervals "
+                   "(at least 3 needed).")
+    with right:
+        st.dataframe(freq, hide_index=True, width="stretch")
+        notes = []
+        if v.get("frequency_domain_reason"):
+            notes.append("Welch not available: " + v["frequency_domain_reason"] + ".")
+        if v.get("lomb_reason"):
+            notes.append("Lomb-Scargle: " + v["lomb_reason"] + ".")
+        notes.append("Lomb-Scargle: periodogram of the NN intervals at their own times, no interpolation, "
+                     "scaled to the NN variance (as PhysioNet's HRV toolkit); Welch: the NN series resampled at "
+                     "4 Hz, averaged over 5-min segments.")
+        st.caption(md_escape(" ".join(notes)))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -23,6 +81,7 @@ def render(analysis) -> None:
     if len(analysis.beats) < 3:
         st.info("Too few beats for rhythm plots.")
         return
+    _hrv(analysis)
     left, right = st.columns(2)
     with left:
         st.markdown("**Heart-rate trend** (median per 10 s, band: min-max)")
