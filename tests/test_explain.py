@@ -211,6 +211,14 @@ def test_explain_cli_writes_json_and_png(mitdb_dir, tmp_path, capsys):
     assert rc == 1
     assert "from 0 to" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+    # Bad arguments: exit 2 before anything is read or written.
+    assert main(["explain", str(mitdb_dir / "119"), "--beat", "-1", "--out", str(tmp_path / "y")]) == 2
+    (tmp_path / "file").write_text("")
+    assert main(["explain", str(mitdb_dir / "119"), "--beat", "1", "--out", str(tmp_path / "file")]) == 2
+    assert not (tmp_path / "y").exists()
+    # A record that does not exist: exit 1 with the reason.
+    assert main(["explain", str(tmp_path / "nope"), "--beat", "1", "--out", str(tmp_path / "z")]) == 1
+    assert "nope" in capsys.readouterr().err
 
 
 def test_deletion_smoke(explainer, prep208):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
 from ..errors import ECGError
 
@@ -29,43 +28,53 @@ def add_parser(sub) -> None:
                    help="explain this class's logit instead of the label's (e.g. why not N)")
     e.add_argument("--no-png", action="store_true", help="write the JSON only")
     e.add_argument("--max-hours", type=float, default=48.0, help="refuse records longer than this (default 48)")
+    e.add_argument("--max-signal-mb", type=float,
+                   help="refuse records whose decoded signal needs more memory than this (default: "
+                        "$ECG_MAX_SIGNAL_MB, else 1024)")
 
 
 def run(args) -> int:
-    """Exit code 0 when written, 1 when the record or beat is unusable, 2 when the model cannot load."""
+    """Exit status 0 when written, 1 when the record or the beat is unusable (the reason on stderr),
+    2 for bad arguments or a model that cannot load. The shared options (--annotator, --fs, --lead,
+    --max-hours, --max-signal-mb) are checked by ``cli.check_arguments`` before this runs."""
     from ..analyze import analyze_record
+    from ..cli import _failure, _lead, _plain, check_out_dir
+    from ..errors import BadArgumentError
     from ..record import read_record
     from .core import Explainer
     from .plots import save_png
 
     t0 = time.perf_counter()
     try:
+        out = check_out_dir(args.out, "--out")
+        if args.beat < 0:
+            raise BadArgumentError(f"--beat {args.beat} is negative; beats are numbered from 0")
         explainer = Explainer.load(args.model)
     except ECGError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    lead = int(args.lead) if args.lead is not None and args.lead.isdigit() else args.lead
+    lead = _lead(args.lead)
     try:
-        rec = read_record(args.record, annotator=args.annotator, fs=args.fs, max_hours=args.max_hours)
+        rec = read_record(args.record, lead=lead, annotator=args.annotator, fs=args.fs, max_hours=args.max_hours,
+                          max_signal_mb=args.max_signal_mb)
         analysis = analyze_record(rec, lead=lead, reference_beats=args.reference_beats,
                                   classifier=explainer.clf, rhythm=None)
         prep = explainer.prepare_analysis(analysis)
         ex = explainer.explain(prep, args.beat, target=args.target)
-    except ECGError as e:
-        print(f"error: {args.record}: {e}", file=sys.stderr)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"{rec.name}_beat{args.beat}"
+        doc = {"record": rec.name, "lead": rec.lead_names[analysis.lead_index], "fs_hz": rec.fs,
+               "beat_source": analysis.beat_source, "n_beats": int(len(analysis.beats)),
+               "time_s": round(float(analysis.beats["time_s"].iloc[args.beat]), 4),
+               "model": explainer.clf.name, "explanation": ex.to_json_dict()}
+        json_path = out / f"{stem}.json"
+        json_path.write_text(json.dumps(doc, indent=1))
+        written = [json_path]
+        if not args.no_png:
+            written.append(save_png(doc["explanation"], out / f"{stem}.png"))
+    except Exception as e:  # noqa: BLE001  (one line with the reason, never a traceback)
+        print(f"error: {_plain(args.record)}: {_failure(e)}", file=sys.stderr)
         return 1
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"{rec.name}_beat{args.beat}"
-    doc = {"record": rec.name, "lead": rec.lead_names[analysis.lead_index], "fs_hz": rec.fs,
-           "beat_source": analysis.beat_source, "n_beats": int(len(analysis.beats)),
-           "time_s": round(float(analysis.beats["time_s"].iloc[args.beat]), 4),
-           "model": explainer.clf.name, "explanation": ex.to_json_dict()}
-    json_path = out / f"{stem}.json"
-    json_path.write_text(json.dumps(doc, indent=1))
-    written = [json_path]
-    if not args.no_png:
-        written.append(save_png(doc["explanation"], out / f"{stem}.png"))
     print(ex.summary)
-    print(f"wrote {', '.join(str(p) for p in written)} ({time.perf_counter() - t0:.2f} s)")
+    print(f"wrote {', '.join(_plain(str(p)) for p in written)} ({time.perf_counter() - t0:.2f} s)")
     return 0
