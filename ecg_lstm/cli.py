@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--model", help="beat classifier weights (default: the shipped model)")
     a.add_argument("--rhythm-model", help="rhythm classifier weights (default: the shipped model)")
     a.add_argument("--no-classify", action="store_true", help="only detect beats and compute vitals")
+    a.add_argument("--adapt", action="store_true",
+                   help="adapt the beat classifier to each record without labels (beat templates)")
+    a.add_argument("--labels", metavar="EXT",
+                   help="reviewed beats in the WFDB annotation file <record>.EXT (e.g. cor): the classifier "
+                        "adapts to them and relabels the record")
     a.add_argument("--max-hours", type=float, default=48.0, help="refuse records longer than this (default 48)")
     a.add_argument("--max-signal-mb", type=float,
                    help="refuse records whose decoded signal needs more memory than this, checked from the "
@@ -157,8 +162,14 @@ def analyze(args) -> int:
             # The reader checks the chosen lead (not the default one) for content.
             rec = read_record(path, lead=lead, annotator=args.annotator, fs=args.fs, max_hours=args.max_hours,
                               max_signal_mb=args.max_signal_mb)
+            reviewed = None
+            if getattr(args, "labels", None) and clf is not None:
+                from .corrections import read_labels
+
+                reviewed = read_labels(path, args.labels)
             res = analyze_record(rec, lead=lead, reference_beats=args.reference_beats,
-                                 classifier=clf, rhythm=rhythm)
+                                 classifier=clf, rhythm=rhythm, adapt=getattr(args, "adapt", False),
+                                 reviewed=reviewed)
             write_outputs(res, args.out_dir, annotation_ext=args.write_annotations)
         except Exception as e:  # one record's failure never stops the others
             failed += 1
