@@ -103,8 +103,10 @@ def _analyse(read, reference_beats: bool):
         def progress(fraction: float, what: str) -> None:
             bar.progress(min(1.0, 0.1 + 0.9 * fraction), text=f"Analysing: {what}…")
 
+        # Adapted to the record without labels (template pooling): it beats the shipped model on
+        # DS1 validation (ecg_lstm/classifier/adapt_select.py, DS1 only); the page says so by the labels.
         analysis = analyze_record(record, reference_beats=reference_beats, classifier=clf, rhythm=rhythm,
-                                  progress=progress)
+                                  adapt=clf is not None, progress=progress)
     finally:
         bar.empty()
     return analysis, notes

@@ -17,9 +17,18 @@ import re
 _PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
 
 
+#: GitHub-style autolinks ("http://...", "www.", "a@b.c") are found in the text *after* the
+#: Markdown is parsed, so escapes do not stop them; an invisible word joiner (U+2060) inside
+#: the pattern does, and the text still reads the same.
+_AUTOLINK = re.compile(r"(?i)(?<=https:)(?=//)|(?<=http:)(?=//)|(?<=www)(?=\.)|(?<=@)")
+WORD_JOINER = "\u2060"
+
+
 def md_escape(text: object) -> str:
     """``text`` as Markdown that renders literally: every ASCII punctuation character
-    backslash-escaped, line breaks kept as spaces (a message stays one paragraph)."""
+    backslash-escaped, addresses kept from becoming links, line breaks kept as spaces
+    (a message stays one paragraph)."""
     s = str(text).replace("\r", " ").replace("\n", " ")
+    s = _AUTOLINK.sub(WORD_JOINER, s)
     return _PUNCT.sub(r"\\\1", s)
 

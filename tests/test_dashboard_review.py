@@ -174,6 +174,11 @@ def test_md_escape_renders_literally():
         html = MarkdownIt("commonmark").render(md_escape(text))
         assert "<img" not in html and "<a " not in html and "<strong>" not in html and "<code>" not in html
     assert md_escape("MLII") == "MLII"
+    # No autolink either (GitHub-style autolinks are found in the parsed text, past the escapes).
+    for text in (HOSTILE, "see www.example.org", "mail a@b.org"):
+        plain = md_escape(text).replace("\\", "")
+        assert "://" not in plain and "www." not in plain and "@b" not in plain
+        assert plain.replace("\u2060", "") == text
 
 
 # --- 8. honesty on the page -----------------------------------------------------------
@@ -369,6 +374,7 @@ def test_template_relabel_undo_and_adapt(monkeypatch, cuts):
     assert (a.beats["label"].to_numpy()[others] == plain.beats["label"].to_numpy()[others]).all()  # not adapted yet
     # The page shows the relabelled record: the overview counts follow.
     assert a.vitals["beat_counts"][new] == int((a.beats["label"] == new).sum())
+    assert any(f"Labels from {len(members):,} beats labelled by the reviewer" in c.value for c in at.caption)
     assert "1" not in str(at.session_state["analysis_key"]) or at.session_state["analysis_key"] != key
     # Adapt: the rest is relabelled from the reviewed beats, as the library does it.
     at.button(key="review_adapt").click()

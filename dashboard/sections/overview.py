@@ -57,6 +57,20 @@ def training_record(rec, trained_on: dict[str, set[str]]) -> list[str]:
     return [what for what, recs in trained_on.items() if name in recs]
 
 
+def label_origin(analysis) -> str:
+    """Where the beat labels come from, in words."""
+    n_rev = int(analysis.beats["reviewed"].sum()) if "reviewed" in analysis.beats else 0
+    plain = st.session_state.get("analysis_plain", analysis)  # the analysis before any correction
+    adaptation = plain.model.get("adaptation") if isinstance(plain.model, dict) else None
+    if n_rev:
+        return (f"{n_rev:,} beats labelled by the reviewer, the others by the model"
+                + (", adapted to the reviewed beats" if st.session_state.get("labels_adapted") else
+                   ", adapted to this record (no labels)" if adaptation == "unsupervised" else ""))
+    if adaptation == "unsupervised":
+        return "the model, adapted to this record (no labels)"
+    return "the shipped model as is" + (f" ({adaptation})" if adaptation else "")
+
+
 def ds2_line(facts: dict, beat_source: str, adapted: bool = False) -> str | None:
     """One sentence with the beat model's DS2 figures for this record's protocol."""
     row = model_files.protocol_row(facts["beat"], beat_source, adapted)
@@ -65,6 +79,8 @@ def ds2_line(facts: dict, beat_source: str, adapted: bool = False) -> str | None
     name, f = row
     parts = [f"{k} {f[k]:.1f}" for k in ("VEB Se", "VEB +P", "SVEB Se", "SVEB +P", "Accuracy") if k in f]
     line = f"Beat labels, as good as on unseen patients (DS2, {name}): " + " · ".join(parts) + " %."
+    if adapted and "adapt" not in name.lower():
+        line += " (Measured without adaptation; no DS2 figure of the adapted model yet.)"
     if f.get("SVEB +P") is not None and f["SVEB +P"] < 50:
         line += f" Fewer than half of the S labels are right there ({f['SVEB +P']:.0f} %): check them."
     return line
@@ -122,9 +138,11 @@ def render(analysis) -> None:
     notes = []
     if not hrv["applicable"]:
         notes.append("HRV not applicable: " + hrv["reason"] + ".")
-    line = ds2_line(facts, analysis.beat_source, adapted=bool(st.session_state.get("labels_adapted")))
-    if counts and line:
-        notes.append(line)
+    plain = st.session_state.get("analysis_plain", analysis)
+    adapted = bool(st.session_state.get("labels_adapted")) or bool(plain.model.get("adaptation"))
+    line = ds2_line(facts, analysis.beat_source, adapted=adapted)
+    if counts:
+        notes.append(f"Labels from {label_origin(analysis)}." + (" " + line if line else ""))
     if notes:
         st.caption("  \n".join(notes))
     comments = (rec.metadata or {}).get("comments") or []

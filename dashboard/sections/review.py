@@ -339,14 +339,14 @@ def _strips(analysis, beat_idx: list[int], height: int = 170) -> go.Figure:
                                  hoverinfo="skip"), row=1, col=j + 1)
         lab = str(beats["label"].iloc[b] or "?")
         fig.add_trace(go.Scatter(x=[s / rec.fs], y=[float(np.nan_to_num(ecg[s]))], mode="markers+text", text=[lab],
-                                 textposition="top center", showlegend=False,
+                                 textposition="top center", showlegend=False, cliponaxis=False,
                                  textfont=dict(color=trace.CLASS_COLOURS.get(lab, "#616161"), size=14),
                                  marker=dict(color=trace.CLASS_COLOURS.get(lab, "#616161"), size=9,
                                              symbol=trace.CLASS_SYMBOLS.get(lab, "cross")),
                                  hovertemplate=f"beat {b} at %{{x:.2f}} s<extra></extra>"), row=1, col=j + 1)
     fig.update_xaxes(tickformat=".1f", ticksuffix=" s", nticks=4)
     fig.update_yaxes(showticklabels=False)
-    fig.update_layout(height=height, margin=dict(l=5, r=5, t=10, b=25), plot_bgcolor=trace.PAPER)
+    fig.update_layout(height=height, margin=dict(l=5, r=5, t=25, b=25), plot_bgcolor=trace.PAPER)
     return fig
 
 
