@@ -49,6 +49,10 @@ test: setup  ## run the test suite (the slow checks are left to test-slow)
 test-slow: setup  ## run only the slow checks
 	$(PY) -m pytest -m slow -q
 
+.PHONY: test-hostile
+test-hostile: setup  ## hostile inputs (incl. 200 MB uploads) through the reader: bench/results/hostile.txt
+	$(PY) tests/hostile_corpus.py --heavy --report bench/results/hostile.txt
+
 dataset: setup  ## build the beat dataset from data/mitdb (cached under data/processed/)
 	$(PY) -m ecg_lstm.classifier.dataset --data-dir $(ECG_DATA_DIR)
 

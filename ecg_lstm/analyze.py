@@ -63,6 +63,8 @@ class Analysis:
             "model": self.model,
             "vitals": _jsonable(self.vitals),
             "noisy_share_pct": round(noisy_share_pct(self.quality), 2),
+            "missing_share_pct": round(100.0 * rec.metadata.get("nan_fraction", [0.0] * (self.lead_index + 1))
+                                       [self.lead_index], 2),
             "quality_segments": _records(self.quality),
             "events": _records(self.events),
             "rhythm_episodes": _records(self.rhythm_episodes),
@@ -93,10 +95,16 @@ def reference_beat_samples(record: Record) -> np.ndarray:
     from .classifier.aami import reference_beats
 
     if record.annotations is None:
+        why = record.metadata.get("annotation_error")  # a damaged file: the reader left it out
         raise RecordError(
-            f"record {record.name!r} has no reference annotations; drop --reference-beats "
-            "to detect beats, or give the annotation extension with --annotator")
-    return reference_beats(record)[0]
+            f"record {record.name!r} has no usable reference annotations{f' ({why})' if why else ''}; "
+            "drop --reference-beats to detect beats, or give the annotation extension with --annotator")
+    samples = reference_beats(record)[0]
+    if not len(samples):
+        raise RecordError(
+            f"record {record.name!r}: its {record.annotations.extension} file holds no beat annotations; "
+            "drop --reference-beats to detect beats")
+    return samples
 
 
 def analyze_record(record: Record, *, lead: str | int | None = None, reference_beats: bool = False,
@@ -134,8 +142,9 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         peaks, source = reference_beat_samples(record), "reference"
     else:
         peaks, _ = ecg_peaks(ecg, fs)
-        if gaps is not None:  # no beat is invented where the signal was missing
-            peaks = peaks[~gaps[peaks]]
+        if gaps is not None:  # no beat is invented where the signal was missing (50 ms or more;
+            # a bridged shorter gap, e.g. one empty CSV cell in seven, cannot hide or fake a QRS)
+            peaks = peaks[~_long_runs(gaps, max(1, int(0.05 * fs)))[peaks]]
         source = "detected"
     peaks = np.asarray(peaks, dtype=np.int64)
 
@@ -162,6 +171,8 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
 
     step(0.45, "scoring signal quality")
     quality = signal_quality(ecg, fs, peaks)
+    if gaps is not None:  # windows missing 5 % of their samples or more count as noisy
+        quality = _missing_is_noisy(quality, gaps)
     step(0.7, "vitals and rhythm")
     vitals = ecg_vitals(peaks, fs, labels=labels, n_samples=record.n_samples)
 
@@ -199,6 +210,28 @@ def _hrv_applicability(beats: pd.DataFrame, episodes: pd.DataFrame, duration_s: 
 
     h = hrv_applicability(beats, episodes, duration_s)
     return {"hrv_applicable": bool(h["applicable"]), "hrv_not_applicable_reason": h["reason"] or None}
+
+
+def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
+    """``mask`` keeping only its runs of at least ``min_len`` True values."""
+    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = ends - starts >= min_len
+    marks = np.zeros(len(mask) + 1, dtype=np.int64)
+    np.add.at(marks, starts[keep], 1)
+    np.add.at(marks, ends[keep], -1)
+    return np.cumsum(marks[:-1]) > 0
+
+
+def _missing_is_noisy(quality: pd.DataFrame, gaps: np.ndarray) -> pd.DataFrame:
+    """Flag as noisy the quality windows with 5 % or more missing samples."""
+    if not len(quality):
+        return quality
+    share = np.array([gaps[int(a):int(b)].mean() if b > a else 0.0
+                      for a, b in zip(quality["start_sample"], quality["end_sample"])])
+    quality = quality.copy()
+    quality["noisy"] = quality["noisy"].to_numpy(bool) | (share >= 0.05)
+    return quality
 
 
 def _bridge_gaps(ecg: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
