@@ -80,6 +80,18 @@ train-rhythm: setup  ## train the rhythm (atrial fibrillation) classifier on DS1
 evaluate-rhythm: setup  ## AF episode and duration statistics on DS2 into reports/
 	$(PY) -m ecg_lstm.rhythm.evaluate --data-dir $(ECG_DATA_DIR)
 
+.PHONY: explain-index
+explain-index: setup  ## similar-beat index of the explainer from DS1 beats (models/explain_index.npz, < 2 MB)
+	$(PY) -m ecg_lstm.explain.neighbours --data-dir $(ECG_DATA_DIR)
+
+.PHONY: evaluate-explain
+evaluate-explain: setup  ## deletion test of the beat explanations on DS2 into reports/ and models/explain_deletion.png
+	$(PY) -m ecg_lstm.explain.faithfulness --data-dir $(ECG_DATA_DIR)
+
+.PHONY: bench-explain
+bench-explain: setup  ## time per beat explanation (target < 1 s) into bench/results/explain.json
+	$(PY) bench/bench_explain.py --data-dir $(ECG_DATA_DIR)
+
 bench: setup  ## speed and memory of analyze and of the classifier, vs NeuroKit2
 	$(PY) bench/bench_speed.py --data-dir $(ECG_DATA_DIR)
 	$(PY) bench/bench_classifier.py --data-dir $(ECG_DATA_DIR)

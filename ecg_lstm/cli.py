@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                         "header (default: $ECG_MAX_SIGNAL_MB, else 1024)")
     from .batch.cli import add_parser as add_batch  # the batch options live beside the batch code
     add_batch(sub)
+    from .explain.command import add_parser as add_explain  # the explain options live beside its code
+    add_explain(sub)
     return p
 
 
@@ -204,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         from .batch.cli import run as batch
 
         return batch(args)
+    if args.command == "explain":
+        from .explain.command import run as explain
+
+        return explain(args)
     return 2
 
 
