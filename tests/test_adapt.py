@@ -93,6 +93,14 @@ def test_unsupervised_keeps_shapes_and_changes_little(adapter):
     assert 0 < (labels != plain).sum() < 0.1 * adapter.n
 
 
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_records_with_almost_no_beats(clf, record, n):
+    rec, samples, _ = record
+    ad = RecordAdapter(clf, rec.lead(), rec.fs, samples[:n])
+    assert len(ad.plain()[0]) == len(ad.unsupervised()[0]) == n and len(ad.query(5)) == n
+    assert list(ad.with_labels(range(min(n, 1)), ["V"] * min(n, 1))[0][:1]) == ["V"] * min(n, 1)
+
+
 def test_bad_labels_are_refused_with_a_clear_error(adapter):
     with pytest.raises(LabelError, match="unknown beat label"):
         adapter.with_labels([0], ["X"])

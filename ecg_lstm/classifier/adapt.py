@@ -48,6 +48,10 @@ from .model import BeatEnsemble, BeatLSTM
 from .templates import TemplateConfig, Templates, templates_from_features
 
 
+#: Beats of one template that carry its reviewed label into the fit (evenly spaced above this).
+MAX_PROPAGATED = 5_000  # above any 30-min record's template: the reported results do not depend on it
+
+
 class LabelError(ECGError, ValueError):
     """Reviewer labels that cannot be used (unknown class, index outside the record, ...)."""
 
@@ -205,9 +209,12 @@ class RecordAdapter:
             if len(ys) != 1:
                 continue  # the reviewer split this template: only the reviewed beats count
             members = np.flatnonzero((tpl == t) & ~given)
+            total = w_prop * min(len(members), 50) / 50  # a template's pull grows with its size, up to 50 beats
+            # Evenly spaced members stand for a big template: a day's template costs no more to fit.
+            members = members[:: max(1, -(-len(members) // MAX_PROPAGATED))]
             out_i.append(members)
             out_y.append(np.full(len(members), ys[0]))
-            out_w.append(np.full(len(members), w_prop / max(len(members), 1) * min(len(members), 50) / 50))
+            out_w.append(np.full(len(members), total / max(len(members), 1)))
         return np.concatenate(out_i), np.concatenate(out_y), np.concatenate(out_w)
 
     def with_labels(self, beat_indices, labels) -> tuple[np.ndarray, np.ndarray]:
