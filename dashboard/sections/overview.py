@@ -100,8 +100,9 @@ def render(analysis) -> None:
     review.notes()  # corrections loaded with the record, or why not
     trained = training_record(rec, facts["trained_on"])
     if trained:
-        st.warning(f"Record {md_escape(rec.name)} is one of the MIT-BIH records the {' and '.join(trained)} "
-                   "model was trained on (DS1). Its labels and any agreement with the reference here say "
+        models = f"the {trained[0]} model was" if len(trained) == 1 else f"the {' and '.join(trained)} models were"
+        st.warning(f"Record {md_escape(rec.name)} is one of the MIT-BIH records {models} "
+                   "trained on (DS1). Its labels and any agreement with the reference here say "
                    "nothing about how the model does on a new patient; the DS2 figures below do.",
                    icon=":material/school:")
     hrv = hrv_applicability(analysis.beats, analysis.rhythm_episodes, rec.duration_s)

@@ -190,7 +190,8 @@ def sync() -> None:
     if sig != state.get("review_applied"):
         if sig:
             try:
-                state["analysis"] = relabelled(key, sig, plain, rev)
+                with st.spinner("Relabelling the record: vitals, rhythm and events follow the labels..."):
+                    state["analysis"] = relabelled(key, sig, plain, rev)
             except ECGError as e:
                 state["review_error"] = str(e)
                 undo(rev)
