@@ -63,6 +63,32 @@ WRITE_EXTENSION = re.compile(r"[A-Za-z]{1,16}")
 #: One it reads: letters, digits and "_" as PhysioNet's annotators ("atr", "pu0", "q1c"); no
 #: dot, slash or "..", so the file stays beside its record.
 READ_EXTENSION = re.compile(r"[A-Za-z0-9_]{1,16}")
+#: Never written as annotations: a record's header and signal files, and the other outputs.
+RESERVED_EXTENSIONS = {"hea", "dat", "edf", "csv", "json"}
+
+
+def check_outputs(record_path: str | os.PathLike, name: str, out_dir: str | os.PathLike,
+                  annotation_ext: str | None = None, annotator: str | None = "atr", written=()) -> None:
+    """Refuse (:class:`RecordError`) outputs that would replace what the user had.
+
+    ``<name>.csv/.json/.<annotation_ext>`` in ``out_dir`` must not be the
+    record's own files (``--out-dir`` the record's folder: a CSV record, its
+    header, signal or reference annotations) nor the outputs of another record
+    of the same name written earlier in this run (``written``: names so far).
+    """
+    from .errors import RecordError
+
+    out = Path(out_dir)
+    if name in written:
+        raise RecordError(f"another record named {name!r} was written to {out} in this run; analyse records "
+                          "that share a name into separate --out-dir folders")
+    src = Path(record_path)
+    inputs = [src, *(src.parent / f"{name}.{e}" for e in ("hea", "dat", annotator) if e)]
+    planned = [out / f"{name}.{e}" for e in ("csv", "json", annotation_ext) if e]
+    for p in planned:
+        if p.is_file() and any(q.is_file() and p.samefile(q) for q in inputs):
+            raise RecordError(f"writing {p} would replace the record's own file; choose another --out-dir")
+
 
 
 def check_extension(ext: str, option: str, *, write: bool = False) -> str:
@@ -125,6 +151,10 @@ def check_arguments(args: argparse.Namespace) -> argparse.Namespace:
             check_extension(getattr(args, name), "--" + name)
     if getattr(args, "write_annotations", None) is not None:
         check_extension(args.write_annotations, "--write-annotations", write=True)
+        if args.write_annotations.lower() in RESERVED_EXTENSIONS:
+            raise BadArgumentError(f"--write-annotations {args.write_annotations} would write over a record's "
+                                   f".{args.write_annotations} file or another output; choose another name, "
+                                   "e.g. lstm")
     if getattr(args, "fs", None) is not None and not (math.isfinite(args.fs) and MIN_FS <= args.fs <= MAX_FS):
         raise BadArgumentError(f"--fs {args.fs!r} is not a sampling rate in {MIN_FS:g}..{MAX_FS:g} Hz")
     _positive(getattr(args, "max_hours", None), "--max-hours")
@@ -158,12 +188,14 @@ def analyze(args) -> int:
             return 2
     failed = 0
     lead = _lead(args.lead)
+    written: set[str] = set()
     for path in args.records:
         t0 = time.perf_counter()
         try:
             # The reader checks the chosen lead (not the default one) for content.
             rec = read_record(path, lead=lead, annotator=args.annotator, fs=args.fs, max_hours=args.max_hours,
                               max_signal_mb=args.max_signal_mb)
+            check_outputs(path, rec.name, args.out_dir, args.write_annotations, args.annotator, written)
             reviewed = None
             if getattr(args, "labels", None) and clf is not None:
                 from .corrections import read_labels
@@ -173,6 +205,7 @@ def analyze(args) -> int:
                                  classifier=clf, rhythm=rhythm, adapt=getattr(args, "adapt", False),
                                  reviewed=reviewed)
             write_outputs(res, args.out_dir, annotation_ext=args.write_annotations)
+            written.add(rec.name)
         except Exception as e:  # one record's failure never stops the others
             failed += 1
             print(f"error: {_plain(path)}: {_failure(e)}", file=sys.stderr)

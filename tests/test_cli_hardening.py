@@ -191,3 +191,40 @@ def test_module_exit_codes_without_traceback(mitdb_dir, tmp_path):
     p = subprocess.run(run + ["--out-dir", str(tmp_path / "o"), "--write-annotations", "../evil"],
                        capture_output=True, text=True)
     assert p.returncode == 2 and "Traceback" not in p.stderr and not (tmp_path / "o").exists()
+
+
+def _copy_record(mitdb_dir, folder, record="100", exts=("hea", "dat", "atr")):
+    folder.mkdir(parents=True, exist_ok=True)
+    for ext in exts:
+        shutil.copy(mitdb_dir / f"{record}.{ext}", folder / f"{record}.{ext}")
+    return folder / record
+
+
+def test_outputs_never_replace_the_records_own_files(mitdb_dir, tmp_path, capsys):
+    sig, _ = wfdb.rdsamp(str(mitdb_dir / "100"), sampto=30 * 360, channels=[0])
+    csv = tmp_path / "strip.csv"
+    np.savetxt(csv, np.column_stack([np.arange(len(sig)) / 360, sig[:, 0]]), delimiter=",",
+               header="time_s,MLII", comments="", fmt="%.6f")
+    before = csv.read_bytes()
+    rec = _copy_record(mitdb_dir, tmp_path)
+    atr = (tmp_path / "100.atr").read_bytes()
+    # --out-dir the records' own folder: strip.csv (input) and 100.atr (reference) must survive.
+    rc = main(["analyze", str(csv), str(rec), "--out-dir", str(tmp_path), "--write-annotations", "atr",
+               "--no-classify"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err and err.count("replace the record's own file") == 2
+    assert csv.read_bytes() == before and (tmp_path / "100.atr").read_bytes() == atr
+    # The header or signal extension is refused outright.
+    for ext in ("hea", "DAT", "json"):
+        assert main(["analyze", str(rec), "--out-dir", str(tmp_path / "o"), "--write-annotations", ext]) == 2
+    assert not (tmp_path / "o").exists()
+
+
+def test_two_records_with_one_name_do_not_overwrite_each_other(mitdb_dir, tmp_path, capsys):
+    a = _copy_record(mitdb_dir, tmp_path / "a", exts=("hea", "dat"))
+    b = _copy_record(mitdb_dir, tmp_path / "b", exts=("hea", "dat"))
+    out = tmp_path / "out"
+    rc = main(["analyze", str(a), str(b), "--out-dir", str(out), "--no-classify"])
+    err = capsys.readouterr().err
+    assert rc == 1 and str(b) in err and "another record named '100'" in err
+    assert (out / "100.csv").is_file()
