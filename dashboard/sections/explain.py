@@ -159,8 +159,7 @@ def similar_figure(ex: dict, cls: str) -> go.Figure:
         fig.add_trace(go.Scatter(x=t, y=s["wave"], line=dict(color=trace.CLASS_COLOURS.get(cls), width=1),
                                  name=f"{s['record']} @ {s['sample']} (cos {s['similarity']:.2f})"))
     fig.add_trace(go.Scatter(x=t, y=ex["beat_wave"], line=dict(color="#111", width=2), name="this beat"))
-    fig.update_layout(height=220, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
-                      title=f"training {cls}: {trace.CLASS_NAMES.get(cls, cls)}")
+    fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10), showlegend=False)
     return fig
 
 
@@ -206,7 +205,11 @@ def render(analysis) -> None:
     else:
         cols = st.columns(len(classes))
         for col, cls in zip(cols, classes):
-            col.plotly_chart(similar_figure(ex, cls), key=f"explain_similar_{cls}")
+            sims = [s for s in ex["similar"] if s["class"] == cls]
+            col.caption(f"{cls}: {trace.CLASS_NAMES.get(cls, cls)} · records "
+                        + ", ".join(sorted({s['record'] for s in sims})) + f" · cos {sims[0]['similarity']:.2f}")
+            col.plotly_chart(similar_figure(ex, cls), key=f"explain_similar_{cls}",
+                             config={"displayModeBar": False})
     st.caption(f"Integrated gradients, {ex['ig_steps']} steps; completeness within "
                f"{100 * max(ex['beat_completeness_gap'], ex['context_completeness_gap']):.1f} %; "
                f"explained in {dt:.2f} s. Model: {_plain(ex_model.clf.name)}.")
