@@ -19,7 +19,6 @@ from pathlib import Path
 from .errors import BadArgumentError, ECGError
 
 
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ecg_lstm", description="ECG beats, vitals and arrhythmias.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -88,7 +87,6 @@ def check_outputs(record_path: str | os.PathLike, name: str, out_dir: str | os.P
     for p in planned:
         if p.is_file() and any(q.is_file() and p.samefile(q) for q in inputs):
             raise RecordError(f"writing {p} would replace the record's own file; choose another --out-dir")
-
 
 
 def check_extension(ext: str, option: str, *, write: bool = False) -> str:
