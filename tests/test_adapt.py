@@ -182,6 +182,19 @@ def test_ds2_never_enters_training(tmp_path):
         train(TrainConfig(records=["101", DS2[0]], epochs=1, seeds=[1]), tmp_path / "run")
 
 
+def test_a_renamed_ds2_record_is_refused(tmp_path, mitdb_dir):
+    from ecg_lstm.classifier.corrected import load_corrections
+    from ecg_lstm.corrections import write_labels
+
+    for ext in ("hea", "dat"):
+        text = (mitdb_dir / f"232.{ext}").read_bytes()
+        (tmp_path / f"p2.{ext}").write_bytes(text.replace(b"232 ", b"p2 ", 1).replace(b"232.dat", b"p2.dat")
+                                             if ext == "hea" else text)
+    write_labels(tmp_path, "p2", [1000], ["S"], 360.0)
+    with pytest.raises(ValueError, match="evaluation record 232"):
+        load_corrections(tmp_path, mitdb_dir)
+
+
 def test_corrected_record_labels_only_reviewed_beats(tmp_path, mitdb_dir):
     from ecg_lstm.classifier.corrected import IGNORE, load_corrections
     from ecg_lstm.corrections import write_labels

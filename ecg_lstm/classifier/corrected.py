@@ -11,7 +11,8 @@ the detector, a reviewed beat replacing the detection within 150 ms of it, and
 reviewed beats without a detection added.
 
 DS2 (and the paced records, and the DS1 records held out for validation) never
-enter training: a corrections file named after one of them is refused.
+enter training: a corrections file named after one of them is refused, and so is
+a record whose first 10 s equal one of theirs in the MIT-BIH folder (a renamed copy).
 """
 from __future__ import annotations
 
@@ -45,6 +46,28 @@ def check_not_evaluation(names) -> None:
                          f"kept for evaluation and {', '.join(VALIDATION)} for validation; remove their .cor files")
 
 
+def check_not_ds2_signal(rec, data_dir, seconds: float = 10.0) -> None:
+    """Refuse a corrected record whose signal is a DS2 record's under another name: its first
+    ``seconds`` equal those of a DS2 record of the MIT-BIH folder (when the folder is there)."""
+    import wfdb
+
+    n = int(seconds * rec.fs)
+    head = rec.signal[:n]
+    if len(head) < n:
+        return
+    for name in DS2 + PACED + VALIDATION:
+        if not (Path(data_dir) / f"{name}.hea").exists():
+            continue
+        ref = wfdb.rdrecord(str(Path(data_dir) / name), sampto=n)
+        if abs(ref.fs - rec.fs) > 1e-6 or ref.p_signal.shape[1] == 0:
+            continue
+        for j in range(min(head.shape[1], ref.p_signal.shape[1])):
+            for k in range(ref.p_signal.shape[1]):
+                if np.allclose(head[:, j], ref.p_signal[:, k], atol=1e-3, equal_nan=True):
+                    raise ValueError(f"corrected record {rec.name} holds the signal of evaluation record {name}: "
+                                     "DS2, paced and validation records cannot be used for training")
+
+
 def _record_path(name: str, directory: Path, data_dir: Path) -> Path:
     for base in (directory, data_dir):
         for suffix in (".hea", ".edf", ".csv"):
@@ -55,13 +78,17 @@ def _record_path(name: str, directory: Path, data_dir: Path) -> Path:
     raise MissingFileError(f"record {name} of the corrections is neither in {directory} nor in {data_dir}")
 
 
-def record_with_corrections(path, directory, extension: str = "cor", cfg: FeatureConfig = FeatureConfig()):
-    """(windows, features, labels, samples) of one corrected record; unreviewed beats labelled ``IGNORE``."""
+def record_with_corrections(path, directory, extension: str = "cor", cfg: FeatureConfig = FeatureConfig(),
+                            data_dir=None):
+    """(windows, features, labels, samples) of one corrected record; unreviewed beats labelled ``IGNORE``.
+    With ``data_dir`` (the MIT-BIH folder), a DS2 record's signal under another name is refused."""
     from ..corrections import match_labels, read_labels
     from ..peaks import ecg_peaks
     from ..record import read_record
 
     rec = read_record(path, annotator=None)
+    if data_dir is not None:
+        check_not_ds2_signal(rec, data_dir)
     ecg = rec.lead()
     samples, labels = read_labels(path, extension, directory)
     peaks, _ = ecg_peaks(ecg, rec.fs)
@@ -86,7 +113,8 @@ def load_corrections(directory, data_dir, cfg: FeatureConfig = FeatureConfig(), 
     directory, data_dir = Path(directory), Path(data_dir)
     names = correction_records(directory, extension)
     check_not_evaluation(names)
-    parts = [record_with_corrections(_record_path(n, directory, data_dir), directory, extension, cfg) for n in names]
+    parts = [record_with_corrections(_record_path(n, directory, data_dir), directory, extension, cfg, data_dir)
+             for n in names]
     sizes = [len(p[2]) for p in parts]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     if not parts:
