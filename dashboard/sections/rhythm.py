@@ -46,8 +46,15 @@ def _hrv(analysis) -> None:
     h = summaries.hrv_applicability(analysis.beats, analysis.rhythm_episodes, rec.duration_s)
     if not h["applicable"]:
         st.info("HRV not applicable: " + md_escape(h["reason"]) + ".")
+        # Kept one click away for whoever needs the numbers (research, comparison with other tools).
+        with st.expander("The values computed anyway (they do not measure autonomic tone here)"):
+            _hrv_values(analysis.vitals)
         return
-    v = analysis.vitals
+    _hrv_values(analysis.vitals)
+
+
+def _hrv_values(v: dict) -> None:
+    """Time-domain and frequency-domain tables, with why an estimate is missing."""
     time, freq = hrv_tables(v)
     left, right = st.columns([2, 3])
     with left:
