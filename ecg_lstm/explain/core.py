@@ -212,7 +212,7 @@ class Explainer:
         return self.prepare(ecg, analysis.record.fs, analysis.beats["sample"].to_numpy(np.int64))
 
     # --- per beat ---------------------------------------------------------------------------
-    def _integrate(self, f_path, n_in: int = 0) -> tuple[list[torch.Tensor], float, float, float, int]:
+    def _integrate(self, f_path) -> tuple[list[torch.Tensor], float, float, float, int]:
         """Integrated gradients of ``f_path(alphas, grad) -> (values (S,), inputs, deltas)`` along the
         straight path alpha = 0..1, by the midpoint rule on an adaptive grid.
 
@@ -284,7 +284,7 @@ class Explainer:
                 pf = (prep.base_features + alpha[:, None] * d_f).requires_grad_(grad)
                 return self.beat_logits(prep, i, c, pw, pf), (pw, pf), (d_w, d_f)
 
-        (attr_w, attr_f), f_base, f_x, gap, steps = self._integrate(beat_path, 2)
+        (attr_w, attr_f), f_base, f_x, gap, steps = self._integrate(beat_path)
         return attr_w, attr_f, f_base, f_x, gap, steps
 
     def explain(self, prep: PreparedRecord, beat: int, target: str | None = None) -> BeatExplanation:
@@ -318,7 +318,7 @@ class Explainer:
                           for m, d, p in zip(self.members, self.directions, paths)) / M
                 return out, paths, deltas
 
-        attr_z, f_ctx0, _, gap_c, steps_c = self._integrate(context_path, M)
+        attr_z, f_ctx0, _, gap_c, steps_c = self._integrate(context_path)
         ctx_attr = sum(az.sum(-1) for az in attr_z).numpy()
         ctx_labels = [CLASSES[k] for k in prep.logits[a:b].argmax(-1).tolist()]
 
