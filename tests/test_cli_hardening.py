@@ -34,6 +34,11 @@ def test_lead_option_reaches_the_reader(mitdb_dir, tmp_path, capsys):
     info = json.loads((out / "nanlead.json").read_text())
     assert info["record"]["analysed_lead"] == "V5"
     assert 60 < info["vitals"]["hr_mean_bpm"] < 90 and info["n_beats"] > 60
+    # 60 s: the JSON says why there is no frequency domain, and that unclassified beats give no HRV.
+    v = info["vitals"]
+    assert v["lf_ms2"] is None and "2 min" in v["frequency_domain_reason"] and "2 min" in v["lomb_reason"]
+    assert v["hrv_applicable"] is False and "not classified" in v["hrv_not_applicable_reason"]
+    assert "lomb" in v["hrv_lomb_method"] and v["n_sdann_windows"] == 0
     # The same by index.
     assert main(["analyze", str(rec), "--out-dir", str(out), "--lead", "1", "--no-classify"]) == 0
     # Without --lead the empty default lead is a failed record (exit 1), reported without a traceback.
