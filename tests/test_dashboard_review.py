@@ -7,6 +7,7 @@ Records are 2-minute cuts of MIT-BIH records written to a temporary folder.
 """
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -339,20 +340,6 @@ def _review_tab(at: AppTest) -> AppTest:
     return _open_tab(at, "Review")
 
 
-def _relabel_template(at: AppTest, want_other_than: str | None = None) -> tuple[AppTest, int, str]:
-    """Relabel the first template offered (the one to review first) to a class it is not;
-    returns the template id and the new label."""
-    box = at.selectbox(key="review_template")
-    t = box.options[0]
-    t = int(t) if not isinstance(t, int) else t
-    current = at.session_state["analysis"].beats["label"]
-    new = "V" if "V" != want_other_than else "S"
-    box.set_value(box.value)  # keep the first template selected
-    at = _run(at)
-    at.button(key=f"template_as_{new}").click()
-    return _run(at), t, new
-
-
 def test_template_relabel_undo_and_adapt(monkeypatch, cuts):
     from dashboard.sections import review
 
@@ -375,7 +362,7 @@ def test_template_relabel_undo_and_adapt(monkeypatch, cuts):
     # The page shows the relabelled record: the overview counts follow.
     assert a.vitals["beat_counts"][new] == int((a.beats["label"] == new).sum())
     assert any(f"Labels from {len(members):,} beats labelled by the reviewer" in c.value for c in at.caption)
-    assert "1" not in str(at.session_state["analysis_key"]) or at.session_state["analysis_key"] != key
+    assert at.session_state["analysis_key"] != key  # caches keyed on it see the new labels
     # Adapt: the rest is relabelled from the reviewed beats, as the library does it.
     at.button(key="review_adapt").click()
     at = _run(at)
@@ -442,7 +429,11 @@ def test_corrections_saved_and_reopened_with_an_upload(monkeypatch, cuts, tmp_pa
     assert len(ann.sample) == len(corrections)
     sym = {"N": "N", "S": "A", "V": "V", "F": "F", "Q": "Q"}
     assert [sym[corrections[int(s)]] for s in ann.sample] == list(ann.symbol)
-    # The export tab offers it too.
+    # The export tab offers it too, and the beats CSV says which beats were reviewed.
+    from dashboard.sections import export
+
+    csv = pd.read_csv(io.BytesIO(export.beats_csv(a)))
+    assert csv["reviewed"].sum() == len(corrections)
     at = _open_tab(at, "Export")
     assert any(b.proto.label.startswith("Corrections (WFDB .cor") for b in at.get("download_button"))
     # A new session: the record uploaded with its .cor opens with the corrections.
@@ -484,7 +475,6 @@ def test_corrections_kept_across_record_switches_and_saved_beside(monkeypatch, c
 
 
 def test_split_corrections_from_a_zip(cuts):
-    import io
     import zipfile
 
     from dashboard.sections import review

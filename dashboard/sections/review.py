@@ -404,6 +404,7 @@ def render(analysis) -> None:
                            on_click="ignore", icon=":material/save:", key="review_save", disabled=not n_corr,
                            width="stretch")
     _save_beside(analysis, rev)
+    _worth(plain)
 
     reviewed_idx = np.flatnonzero(analysis.beats["reviewed"].to_numpy(bool)) if "reviewed" in analysis.beats \
         else np.zeros(0, np.int64)
@@ -412,6 +413,21 @@ def render(analysis) -> None:
     _single_beat(analysis, rev, query, T)
     st.divider()
     _templates(analysis, rev, query, T)
+
+
+def _worth(plain) -> None:
+    """What the model's labels are worth on unseen patients, per class: where review pays."""
+    from dashboard.sections import model as model_files
+    from dashboard.sections.overview import model_facts
+
+    row = model_files.protocol_row(model_facts()["beat"], plain.beat_source)
+    if row is None:
+        return
+    name, f = row
+    parts = [f"{cls} beats: {f[k + ' Se']:.0f} % found, {f[k + ' +P']:.0f} % of its {cls} labels right"
+             for cls, k in (("S", "SVEB"), ("V", "VEB")) if f"{k} Se" in f and f"{k} +P" in f]
+    if parts:
+        st.caption(f"On patients it never saw (DS2, {name}), the model: " + "; ".join(parts) + ".")
 
 
 def _save_beside(analysis, rev: dict) -> None:
