@@ -229,3 +229,24 @@ def test_deletion_smoke(explainer, prep208):
     assert len(res["cnn"]["top"]) == len(FRACTIONS) == len(res["end_to_end"]["random"])
     # Replacing the most attributed half of a V beat by the median beat must lower its V logit.
     assert res["cnn"]["top"][-1] > 0
+
+
+def test_short_records_and_unsorted_beats(explainer, rec208):
+    ecg, fs, peaks, _ = rec208
+    for k in (1, 3, 70):  # one beat, fewer beats than a window, a window and a bit
+        prep = explainer.prepare(ecg[:peaks[k - 1] + 400], fs, peaks[:k])
+        for b in {0, k // 2, k - 1}:
+            ex = explainer.explain(prep, b)
+            assert ex.label in CLASSES
+            n_ctx = len(ex.context_offsets)
+            assert n_ctx == k if k <= 64 else 64 <= n_ctx <= k
+            assert ex.beat_completeness_gap <= 0.05 and ex.context_completeness_gap <= 0.05
+    # Beats given in any order are explained by the caller's numbering.
+    perm = np.random.default_rng(0).permutation(100)
+    shuffled = explainer.prepare(ecg, fs, peaks[:100][perm])
+    ordered = explainer.prepare(ecg, fs, peaks[:100])
+    j = int(np.flatnonzero(perm == 40)[0])
+    a, b = explainer.explain(shuffled, j), explainer.explain(ordered, 40)
+    assert a.sample == b.sample == int(peaks[40]) and a.logit == pytest.approx(b.logit, abs=1e-6)
+    with pytest.raises(ValueError, match="no beats"):
+        explainer.prepare(ecg, fs, np.array([], dtype=np.int64))
