@@ -181,8 +181,8 @@ def analyze(args) -> int:
         try:
             clf = BeatClassifier.load(args.model)
             rhythm = RhythmClassifier.load(args.rhythm_model)
-        except ECGError as e:
-            print(f"error: {e}", file=sys.stderr)
+        except ECGError as e:  # a --model that cannot load is a bad argument, found before any output
+            print(f"error: {_plain(str(e))}", file=sys.stderr)
             return 2
     failed = 0
     lead = _lead(args.lead)

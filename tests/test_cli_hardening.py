@@ -233,3 +233,14 @@ def test_two_records_with_one_name_do_not_overwrite_each_other(mitdb_dir, tmp_pa
     err = capsys.readouterr().err
     assert rc == 1 and str(b) in err and "another record named '100'" in err
     assert (out / "100.csv").is_file()
+
+
+@pytest.mark.parametrize("content", [None, b"x", b"PK\x03\x04 not a real zip"])
+def test_bad_model_file_is_a_bad_argument(mitdb_dir, tmp_path, capsys, content):
+    model = tmp_path / "m.pt"
+    if content is not None:
+        model.write_bytes(content)
+    out = tmp_path / "out"
+    rc = main(["analyze", str(mitdb_dir / "100"), "--out-dir", str(out), "--model", str(model)])
+    cap = capsys.readouterr()
+    assert rc == 2 and "m.pt" in cap.err and "Traceback" not in cap.err and cap.out == "" and not out.exists()
