@@ -134,12 +134,13 @@ def test_a_failing_record_never_stops_the_others(mitdb_dir, tmp_path, capsys, mo
     assert "103:" in cap.out and cli_analyze_record is real
 
 
-@pytest.mark.parametrize("content", ["empty", "truncated"])
+@pytest.mark.parametrize("content", ["empty", "truncated", "cut_mid"])
 def test_broken_reference_annotations_fail_that_record_only(mitdb_dir, tmp_path, capsys, content):
     for ext in ("hea", "dat"):
         shutil.copy(mitdb_dir / f"100.{ext}", tmp_path / f"100.{ext}")
     atr = (mitdb_dir / "100.atr").read_bytes()
-    (tmp_path / "100.atr").write_bytes(b"" if content == "empty" else atr[:57])  # 57: mid-annotation
+    # 57 bytes: inside the first annotations; 2000: a few hundred beats in, no end-of-file code.
+    (tmp_path / "100.atr").write_bytes({"empty": b"", "truncated": atr[:57], "cut_mid": atr[:2000]}[content])
     out = tmp_path / "out"
     rc = main(["analyze", str(tmp_path / "100"), str(mitdb_dir / "103"), "--out-dir", str(out),
                "--reference-beats", "--no-classify"])
