@@ -125,9 +125,18 @@ def feature_figure(ex: dict, top: int = 12) -> go.Figure:
 
 
 def context_figure(ex: dict) -> go.Figure:
-    off, val, lab = ex["context_offsets"], ex["context_attribution"], ex["context_labels"]
+    """Contribution of each beat of the context. The beat's own bar usually dwarfs its neighbours':
+    the axis is scaled to the neighbours and the own bar, cut at the top, carries its value."""
+    off, val, lab = ex["context_offsets"], np.asarray(ex["context_attribution"]), ex["context_labels"]
     fig = go.Figure(go.Bar(x=off, y=val, marker_color=[trace.CLASS_COLOURS.get(c, "#616161") for c in lab],
                            customdata=lab, hovertemplate="beat %{x:+d} (%{customdata}): %{y:+.3f}<extra></extra>"))
+    own = float(val[off.index(0)])
+    others = np.abs(np.delete(val, off.index(0))) if len(val) > 1 else np.zeros(1)
+    lim = 1.3 * max(float(others.max()), 1e-3)
+    if abs(own) > lim:
+        fig.update_yaxes(range=[-lim, lim])
+        fig.add_annotation(x=0, y=np.sign(own) * lim, text=f"this beat {own:+.2f}", showarrow=False,
+                           yshift=-10 if own > 0 else 10, xshift=45, font=dict(size=11))
     fig.add_vline(x=0, line_dash="dot")
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10),
                       title="Which beats of the LSTM's context drove it (colour: that beat's label)",

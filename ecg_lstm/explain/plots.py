@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-CLASS_COLOURS = {"N": "#4c72b0", "S": "#dd8452", "V": "#c44e52", "F": "#8172b3", "Q": "#937860"}
+#: The dashboard's class colours (dashboard/trace.py), so a PNG and the page read the same.
+CLASS_COLOURS = {"N": "#2e7d32", "S": "#1565c0", "V": "#c62828", "F": "#6a1b9a", "Q": "#616161"}
 
 
 def explanation_figure(ex: dict):
@@ -55,6 +56,11 @@ def explanation_figure(ex: dict):
     ax.bar(off, ca, color=[CLASS_COLOURS.get(c, "0.5") for c in ex["context_labels"]], width=0.8)
     ax.axvline(0, color="k", lw=0.8, ls=":")
     ax.axhline(0, color="k", lw=0.8)
+    own = ca[off == 0][0]
+    lim = 1.3 * max(float(np.abs(ca[off != 0]).max()) if len(ca) > 1 else 0.0, 1e-3)
+    if abs(own) > lim:  # the beat's own bar would flatten its neighbours': cut it and write its value
+        ax.set_ylim(-lim, lim)
+        ax.text(0.5, np.sign(own) * lim * 0.9, f"this beat {own:+.2f}", fontsize=9, va="center")
     ax.set_xlabel("beat relative to this one (colour: the model's label of that beat)")
     ax.set_ylabel("contribution")
     ax.set_title("Which beats of the LSTM's context drove the label")
