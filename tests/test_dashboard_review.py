@@ -504,5 +504,11 @@ def test_review_state_undo():
     assert review.undo(rev) and rev["corrections"] == {10: "V", 20: "V"}
     assert review.undo(rev) and rev["corrections"] == {} and review.signature(rev) == ""
     assert not review.undo(rev)
+    # The same number of corrections, other beats: another signature.
+    review.correct(rev, [10], "V")
+    first = review.signature(rev)
+    review.undo(rev)
+    review.correct(rev, [20], "V")
+    assert review.signature(rev) != first
     with pytest.raises(ValueError):
         review.correct(rev, [1], "X")

@@ -58,6 +58,7 @@ def correct(rev: dict, samples, label: str) -> int:
     if changed:
         _push(rev)
         rev["corrections"].update({s: label for s in samples})
+        touch(rev)
     return changed
 
 
@@ -66,6 +67,7 @@ def adapt(rev: dict) -> None:
     if rev["corrections"] and not rev["adapted"]:
         _push(rev)
         rev["adapted"] = True
+        touch(rev)
 
 
 def undo(rev: dict) -> bool:
@@ -73,7 +75,13 @@ def undo(rev: dict) -> bool:
     if not rev["history"]:
         return False
     rev["corrections"], rev["adapted"] = rev["history"].pop()
+    touch(rev)
     return True
+
+
+def touch(rev: dict) -> None:
+    """Mark the corrections changed (their signature is computed again)."""
+    rev["version"] = rev.get("version", 0) + 1
 
 
 def _push(rev: dict) -> None:
@@ -82,12 +90,15 @@ def _push(rev: dict) -> None:
 
 
 def signature(rev: dict | None) -> str:
-    """Short hash of what the labels depend on (corrections and whether adapted)."""
+    """Short hash of what the labels depend on (corrections and whether adapted); kept in
+    ``rev`` until they change (a relabelled 24 h template holds some 100,000 beats)."""
     if not rev or not rev["corrections"]:
         return ""
-    items = sorted(rev["corrections"].items())
-    h = hashlib.sha256(repr((items, rev["adapted"])).encode()).hexdigest()[:10]
-    return h
+    key = rev.get("version", 0)
+    if rev.get("_sig", (None,))[0] != key:
+        items = sorted(rev["corrections"].items())
+        rev["_sig"] = (key, hashlib.sha256(repr((items, rev["adapted"])).encode()).hexdigest()[:10])
+    return rev["_sig"][1]
 
 
 def reviews() -> dict:
@@ -230,6 +241,7 @@ def _load_incoming(state) -> None:
     rev["corrections"] = {int(peaks[i]): str(lab) for i, lab in zip(idx, labs)}
     rev["adapted"] = bool(rev["corrections"])
     rev["loaded_from"] = file_name
+    touch(rev)
     missed = len(samples) - len(idx)
     state["review_note"] = (f"{len(idx)} reviewed beats loaded from {file_name}; the rest of the record is "
                             "relabelled from them (Adapt)." + (f" {missed} reviewed beats match no beat here "
