@@ -70,8 +70,8 @@ ablate: setup  ## ablation of the beat classifier (sequence context, RR features
 evaluate: setup  ## EC57 report on DS2 (automatic, adapted, k reviewed beats, first 5 min) into reports/
 	$(PY) -m ecg_lstm.classifier.evaluate --data-dir $(ECG_DATA_DIR)
 
-.PHONY: adapt-ds1
-adapt-ds1: setup  ## compare per-record adaptation settings on DS1 only (held-out records + record-wise CV)
+.PHONY: adapt-select
+adapt-select: setup  ## compare per-record adaptation settings on DS1 only (held-out records + record-wise CV)
 	$(PY) -m ecg_lstm.classifier.adapt_select --data-dir $(ECG_DATA_DIR)
 
 train-rhythm: setup  ## train the rhythm (atrial fibrillation) classifier on DS1, install it in models/

@@ -170,7 +170,7 @@ def adaptation_markdown(res: dict, title: str = "Patient-adaptive protocols on D
              "scored. *EC57 patient-specific*: every beat of the first 5 minutes is labelled, the remaining "
              "25 minutes are scored. *Adapted (no labels)*: each beat's prediction pooled with its beat "
              "template's (`unsupervised`), as `analyze --adapt` does. Settings chosen on DS1 only "
-             "(`make adapt-ds1`)." + scored_note, ""]
+             "(`make adapt-select`)." + scored_note, ""]
     for name, g in ((f"Gross statistics, all records (%)", res["gross"]),
                     (f"Gross statistics without record {excl} (%)", res["gross_without"])):
         lines += [f"### {name}", "", "| protocol | beats scored | " + " | ".join(k[1] for k in keys) + " |",
