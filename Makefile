@@ -103,6 +103,10 @@ bench-qrs: setup  ## R-peak detection vs wfdb and NeuroKit2 on all 48 MIT-BIH re
 bench-dashboard: setup  ## upload-to-results and jump-to-event times through headless Chromium
 	$(PY) bench/bench_dashboard.py --data-dir $(ECG_DATA_DIR)
 
+.PHONY: bench-review
+bench-review: setup  ## review tab, template relabel, Adapt and .cor times (30 min and 24 h) into bench/results/review.json
+	$(PY) bench/bench_review.py --data-dir $(ECG_DATA_DIR)
+
 .PHONY: bench-scale
 bench-scale: setup-scale  ## batch on Ray (1, 2 workers) vs the CLI on 480 records, cluster projection, DDP vs 1 process
 	$(PY) bench/bench_scale.py --data-dir $(ECG_DATA_DIR)

@@ -512,3 +512,23 @@ def test_review_state_undo():
     assert review.signature(rev) != first
     with pytest.raises(ValueError):
         review.correct(rev, [1], "X")
+
+
+def test_a_correction_that_cannot_be_applied_is_undone_with_a_message(monkeypatch, cuts):
+    from dashboard.sections import review
+    from ecg_lstm.errors import ECGError
+
+    at = _review_tab(_upload(_app(monkeypatch), _files(cuts / "c100")))
+    plain = at.session_state["analysis"]
+
+    def refuse(self, ecg, fs, peaks):
+        raise ECGError("refused for the test")
+
+    monkeypatch.setattr(review.FixedLabels, "predict", refuse)
+    review.relabelled.clear()
+    at.button(key="template_as_V").click()
+    at = _run(at)
+    assert any("could not be applied" in e.value for e in at.error)
+    assert at.session_state["analysis"] is plain
+    assert at.session_state["reviews"][at.session_state["record_key"]]["corrections"] == {}
+    assert any(m.label == "HR mean" for m in at.metric)

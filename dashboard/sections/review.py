@@ -18,7 +18,6 @@ come from the one analysis path, as on the command line.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -203,11 +202,19 @@ def sync() -> None:
             try:
                 with st.spinner("Relabelling the record: vitals, rhythm and events follow the labels..."):
                     state["analysis"] = relabelled(key, sig, plain, rev)
-            except ECGError as e:
-                state["review_error"] = str(e)
-                undo(rev)
+            except ECGError as e:  # e.g. a label the adaptation refuses: nothing else is lost
+                state["review_error"] = f"The corrections could not be applied ({e}); the last one is undone."
+                if not undo(rev):
+                    rev["corrections"], rev["adapted"] = {}, False
+                    touch(rev)
                 sig = signature(rev)
-                state["analysis"] = relabelled(key, sig, plain, rev) if sig else plain
+                state["analysis"] = plain
+                if sig:
+                    try:
+                        state["analysis"] = relabelled(key, sig, plain, rev)
+                    except ECGError:
+                        rev["corrections"], rev["adapted"], sig = {}, False, ""
+                        touch(rev)
         else:
             state["analysis"] = plain
         state["review_applied"] = sig
@@ -230,7 +237,7 @@ def _load_incoming(state) -> None:
         return
     plain = state["analysis_plain"]
     try:
-        samples, labels = read_corrections(data, plain.record.name)
+        samples, labels = read_corrections(data)
     except (ECGError, OSError) as e:
         state["review_error"] = f"{file_name} could not be read: {e}"
         return
@@ -250,24 +257,33 @@ def _load_incoming(state) -> None:
 
 # --- corrections files ------------------------------------------------------------------------
 
-def read_corrections(data: bytes, record_name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Samples and labels of a corrections file given as bytes (read in a temporary folder)."""
+def read_corrections(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Samples and labels of a corrections file given as bytes (wfdb reads files: it goes
+    through a private temporary folder, removed at once, or at exit if the server stops)."""
     from ecg_lstm.corrections import read_labels
+    from ecg_lstm.formats.tempfiles import private_tempdir, remove
 
-    with tempfile.TemporaryDirectory(prefix="ecg-cor-") as tmp:
-        name = "record"  # not the record's own name: it may hold characters a file name cannot
-        (Path(tmp) / f"{name}.cor").write_bytes(data)
-        return read_labels(Path(tmp) / name)
+    tmp = private_tempdir("cor")
+    try:
+        # Named "record", not after the record: its name may hold characters a file name cannot.
+        (tmp / "record.cor").write_bytes(data)
+        return read_labels(tmp / "record")
+    finally:
+        remove(tmp)
 
 
 def corrections_bytes(analysis, rev: dict) -> bytes:
     """The reviewed beats as a WFDB annotation file (``.cor``), as bytes."""
     from ecg_lstm.corrections import write_labels
+    from ecg_lstm.formats.tempfiles import private_tempdir, remove
 
     items = sorted(rev["corrections"].items())
-    with tempfile.TemporaryDirectory(prefix="ecg-cor-") as tmp:
+    tmp = private_tempdir("cor")
+    try:
         path = write_labels(tmp, "record", [s for s, _ in items], [lab for _, lab in items], analysis.record.fs)
         return path.read_bytes()
+    finally:
+        remove(tmp)
 
 
 def split_corrections(files: dict[str, bytes]) -> tuple[dict[str, bytes], tuple[bytes, str] | None]:

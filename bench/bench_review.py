@@ -1,0 +1,115 @@
+"""Time of the review actions of the dashboard (the "Review" tab), on this machine.
+
+What the tab runs, measured outside the browser (the page adds its drawing on top):
+  * opening the tab: the record's ``RecordAdapter`` (beat features, the model's hidden
+    states, templates), then the template table and the beats to review first;
+  * relabelling a template: the labels with the reviewed beats, then the record analysed
+    again with them (``analyze_record`` with fixed labels: vitals, rhythm, events);
+  * Adapt: ``with_labels`` from the reviewed beats, then the same re-analysis;
+  * the corrections file written and read back (``.cor``).
+
+For 30-min MIT-BIH records and a 24-hour record (the 48 records joined, as bench_speed.py
+does). Figures are printed and written to ``bench/results/review.json``.
+Usage: python bench/bench_review.py [--data-dir data/mitdb] [--records 232 208] [--no-24h]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def _t(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def review_times(path: Path, clf, rhythm) -> dict:
+    """Seconds of each review action on the record at ``path``."""
+    from dashboard.sections.review import FixedLabels, reviewed_labels
+    from ecg_lstm.analyze import _bridge_gaps, analyze_record
+    from ecg_lstm.classifier.adapt import RecordAdapter
+    from ecg_lstm.corrections import read_labels, write_labels
+    from ecg_lstm.record import read_record
+
+    rec = read_record(path)
+    plain, t_open = _t(lambda: analyze_record(rec, classifier=clf, rhythm=rhythm, adapt=True))
+    ecg, _ = _bridge_gaps(rec.signal[:, plain.lead_index])
+    peaks = plain.beats["sample"].to_numpy(np.int64)
+    ad, t_adapter = _t(lambda: RecordAdapter(clf, ecg, rec.fs, peaks))
+    (T, q), t_table = _t(lambda: (ad.template_table(), ad.query(20)))
+    # The reviewer relabels the template of the second beat offered (the first is the dominant one).
+    members = np.flatnonzero(T.beat_template == T.beat_template[q[min(1, len(q) - 1)]])
+    corrections = {int(peaks[i]): "S" for i in members}
+
+    def relabel(adapted: bool):
+        labels, probs, _ = reviewed_labels(plain, ad, corrections, adapted)
+        return analyze_record(rec, lead=plain.lead_index, classifier=FixedLabels(peaks, labels, probs, "review"),
+                              rhythm=rhythm)
+
+    ad.with_labels(members[:1], ["S"])  # torch's first-call warm-up, paid once per server
+    _, t_relabel = _t(lambda: relabel(False))
+    _, t_adapt = _t(lambda: relabel(True))
+    with tempfile.TemporaryDirectory() as tmp:
+        def roundtrip():
+            p = write_labels(tmp, "r", list(corrections), list(corrections.values()), rec.fs)
+            return read_labels(p.with_suffix(""))
+        _, t_cor = _t(roundtrip)
+    return {"record": path.name, "duration_h": round(rec.duration_s / 3600, 2), "beats": int(len(peaks)),
+            "templates": int(T.n_templates), "template_beats_relabelled": int(len(members)),
+            "analysis_s": round(t_open, 2), "review_tab_s": round(t_adapter + t_table, 2),
+            "relabel_template_s": round(t_relabel, 2), "adapt_s": round(t_adapt, 2),
+            "corrections_file_s": round(t_cor, 3)}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data-dir", default=os.environ.get("ECG_DATA_DIR") or str(ROOT / "data" / "mitdb"))
+    p.add_argument("--records", nargs="+", default=["232", "208"])
+    p.add_argument("--no-24h", action="store_true", help="skip the 24-hour record")
+    args = p.parse_args()
+    data = Path(args.data_dir)
+    if not (data / "100.hea").exists():
+        print(f"MIT-BIH not found in {data}: run `make data` or set ECG_DATA_DIR", file=sys.stderr)
+        return 1
+    from ecg_lstm.classifier.predict import BeatClassifier
+    from ecg_lstm.rhythm.predict import RhythmClassifier
+
+    clf, rhythm = BeatClassifier.load(), RhythmClassifier.load()
+    rows = [review_times(data / r, clf, rhythm) for r in args.records]
+    if not args.no_24h:
+        from bench_speed import join_records
+
+        with tempfile.TemporaryDirectory(prefix="ecg-bench-") as tmp:
+            rows.append(review_times(join_records(data, Path(tmp)), clf, rhythm))
+    out = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "load_avg_1min": os.getloadavg()[0],
+           "note": "wall seconds, one process; load_avg_1min > CPUs means a shared, pessimistic measurement",
+           "records": rows}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "review.json").write_text(json.dumps(out, indent=2))
+    print(f"Review actions ({out['machine']}, load {out['load_avg_1min']:.1f}):")
+    print("record      hours  beats  templates  analysis  review tab  relabel template  adapt  .cor")
+    for r in rows:
+        print(f"{r['record']:<10} {r['duration_h']:>5} {r['beats']:>6} {r['templates']:>10} {r['analysis_s']:>8.2f} s"
+              f" {r['review_tab_s']:>9.2f} s {r['relabel_template_s']:>15.2f} s {r['adapt_s']:>5.2f} s"
+              f" {r['corrections_file_s']:>5.3f} s")
+    print(f"written to {RESULTS / 'review.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
