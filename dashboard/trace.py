@@ -6,6 +6,7 @@ Figures only lay out arrays computed by the library (``ecg_lstm.summaries``).
 from __future__ import annotations
 
 import bisect
+import html
 
 import numpy as np
 import pandas as pd
@@ -37,11 +38,12 @@ PX_PER_MM = 96 / 25.4
 MIN_PLOT_PX, MAX_PLOT_PX = 170, 640
 #: Width (px) assumed for the plot area where the browser's is unknown (a wide page on a
 #: laptop); used only to space labels and decide whether the minor grid is legible.
-NOMINAL_PLOT_PX = 1150
+NOMINAL_PLOT_PX = 900
 #: Margins of the trace figure (px): left for the mV axis, bottom for the time axis.
 TRACE_MARGIN = dict(l=60, r=10, t=22, b=30)
-#: Bands (px) above the signal for beat labels and below it for the reference labels.
-LABEL_BAND_PX, REF_BAND_PX = 30, 22
+#: Bands (px) above the signal for beat labels and below it for the reference labels, and
+#: along the top for the names of events.
+LABEL_BAND_PX, REF_BAND_PX, EVENT_BAND_PX = 30, 22, 17
 #: Least room (px) a beat label needs along the time axis before labels are thinned.
 LABEL_PX = 13
 #: Most grid lines per direction and kind; beyond that the lines would be a solid tint.
@@ -54,6 +56,8 @@ WEBGL_ABOVE = 8000
 DETAIL_POINTS = 12000
 #: Points drawn for the whole-record navigator (min-max + LTTB keeps peaks).
 NAVIGATOR_POINTS = 4000
+#: Clickable times along the navigator (about one per pixel of a wide strip).
+NAVIGATOR_CLICK_POINTS = 1000
 
 
 def downsample(t: np.ndarray, y: np.ndarray, n_out: int = NAVIGATOR_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -189,7 +193,10 @@ def ecg_paper(ecg: np.ndarray, fs: float, start_s: float, end_s: float, beats: p
     inside = y[(t >= start_s) & (t <= end_s)]
     has_beats = beats is not None and len(beats) > 0
     has_ref = reference is not None and len(reference) > 0
-    bands_px = (LABEL_BAND_PX if has_beats else 0) + (REF_BAND_PX if has_ref else 0)
+    in_view = [] if events is None or not len(events) else \
+        [ev for ev in events.itertuples() if ev.end_s >= start_s - pad and ev.start_s <= end_s + pad]
+    bands_px = (LABEL_BAND_PX if has_beats else 0) + (REF_BAND_PX if has_ref else 0) + \
+        (EVENT_BAND_PX if in_view else 0)
     if true_scale:
         sig_max_px = MAX_PLOT_PX - bands_px
         lo, hi, clipped = y_range(inside, gain, max_plot_px=sig_max_px, min_plot_px=MIN_PLOT_PX - bands_px)
@@ -199,12 +206,12 @@ def ecg_paper(ecg: np.ndarray, fs: float, start_s: float, end_s: float, beats: p
     if px_per_mv is None:  # fit mode: the bands take a share of the given height
         plot_h = max(60, (height or 300) - TRACE_MARGIN["t"] - TRACE_MARGIN["b"])
         px_per_mv = max(plot_h - bands_px, 20) / max(hi - lo, 1e-9)
-    y_top = hi + (LABEL_BAND_PX / px_per_mv if has_beats else 0.0)
+    y_top = hi + ((LABEL_BAND_PX if has_beats else 0) + (EVENT_BAND_PX if in_view else 0)) / px_per_mv
     y_bottom = lo - (REF_BAND_PX / px_per_mv if has_ref else 0.0)
+    # The event band's share of the plot's height (paper coordinates), above the beat labels.
+    band = EVENT_BAND_PX / max((y_top - y_bottom) * px_per_mv, 1.0)
 
     data, shapes, notes = [], [], []
-    in_view = [] if events is None or not len(events) else \
-        [ev for ev in events.itertuples() if ev.end_s >= start_s - pad and ev.start_s <= end_s + pad]
     # Event names along the top, thinned like the beat letters (about 7 px per character).
     last_end = -np.inf
     for ev in in_view:
@@ -213,15 +220,18 @@ def ecg_paper(ecg: np.ndarray, fs: float, start_s: float, end_s: float, beats: p
         shapes.append(dict(type="rect", xref="x", yref="paper", x0=float(ev.start_s), x1=x1, y0=0, y1=1,
                            fillcolor="#ffb74d", opacity=0.10, line=dict(width=0), layer="below"))
         # Solid dark orange under white text: contrast 5.6:1 (WCAG AA asks 4.5).
-        shapes.append(dict(type="rect", xref="x", yref="paper", x0=float(ev.start_s), x1=x1, y0=0.93, y1=1,
+        shapes.append(dict(type="rect", xref="x", yref="paper", x0=float(ev.start_s), x1=x1, y0=1 - band, y1=1,
                            fillcolor=NOISY_BAND if getattr(ev, "noisy", False) is True else EVENT_BAND,
                            line=dict(width=0)))
         x = float(max(ev.start_s, start_s))
         if x >= last_end:
             text = str(ev.type)
             last_end = x + (7 * len(text) + 8) / px_per_s
-            notes.append(dict(x=x, y=1.0, xref="x", yref="paper", text=text, showarrow=False, xanchor="left",
-                              yanchor="top", font=dict(size=11, color="white")))
+            # On its own box of the band's colour: a short event's band is narrower than its name.
+            colour = NOISY_BAND if getattr(ev, "noisy", False) is True else EVENT_BAND
+            notes.append(dict(x=x, y=1.0, xref="x", yref="paper", text=html.escape(text), showarrow=False,
+                              xanchor="left", yanchor="top", font=dict(size=11, color="white"), bgcolor=colour,
+                              borderpad=1))
     tt, yy = downsample(t, y, DETAIL_POINTS) if np.isfinite(y).all() else (t, y)
     # At full resolution the times are implicit (x0 + k dx) and the values float32 (ample for
     # an ECG): a quarter of the bytes to send and parse on every move of the window.
@@ -257,9 +267,12 @@ def ecg_paper(ecg: np.ndarray, fs: float, start_s: float, end_s: float, beats: p
                                  text=text.tolist(), textposition="top center", customdata=rows[m],
                                  textfont=dict(color=col, size=11), marker=dict(color=col, size=mark_size,
                                                                                symbol="triangle-down"),
+                                 # A click selects a beat (ringed on the next draw); the others stay as they are.
+                                 unselected=dict(marker=dict(opacity=1), textfont=dict(color=col)),
                                  name=f"{c or '?'}: {CLASS_NAMES.get(c, c)}", hovertext=hover, hoverinfo="text"))
                 data.append(dict(type="scatter", x=times[m], y=amp[m], mode="markers", customdata=rows[m],
                                  marker=dict(color=col, size=6, line=dict(width=1, color="white")),
+                                 unselected=dict(marker=dict(opacity=1)),
                                  hovertext=hover, hoverinfo="text", showlegend=False))
             if selected is not None and selected in set(rows.tolist()):
                 k = int(np.flatnonzero(rows == selected)[0])
@@ -408,22 +421,38 @@ def navigator(ecg: np.ndarray, fs: float, events: pd.DataFrame | None = None,
                          fill="toself", fillcolor="rgba(158,158,158,0.3)", line=dict(width=0), mode="lines",
                          hoverinfo="skip", name="noisy"))
     data.append(dict(type="scattergl" if len(t) > WEBGL_ABOVE else "scatter", x=t, y=y.astype(np.float32),
-                     mode="lines", line=dict(color="#455a64", width=0.8), name="record",
-                     hovertemplate="%{x:.1f} s<extra></extra>"))
-    if events is not None and len(events):
-        ev_t = events["start_s"].to_numpy(float)
-        data.append(dict(type="scatter", x=ev_t, y=np.full(len(ev_t), hi), mode="markers",
-                         marker=dict(color="#e65100", size=9, symbol="diamond"), name="events",
-                         hovertext=[f"{e} at {_hms(s)}" for e, s in zip(events["type"].astype(str), ev_t)],
-                         hoverinfo="text"))
+                     mode="lines", line=dict(color="#455a64", width=0.8), name="record", hoverinfo="skip"))
+    # Plotly selects only marker points on a click, never a line: invisible markers evenly
+    # spaced along the strip (hover by x) make a click anywhere select its time.
     dur = n / fs
+    xs = np.linspace(0.0, dur, NAVIGATOR_CLICK_POINTS)
+    data.append(dict(type="scatter", x=xs, y=np.full(len(xs), (lo + hi) / 2), mode="markers", name="time",
+                     marker=dict(size=4, opacity=0), selected=dict(marker=dict(opacity=0)),
+                     unselected=dict(marker=dict(opacity=0)),
+                     hovertext=[_hms(v) for v in xs], hoverinfo="text"))
+    if events is not None and len(events):
+        # One diamond per strip pixel at most (a day can hold thousands of events, each an SVG
+        # node to draw on every lead switch): the first event of each bin, with the count.
+        ev_t = events["start_s"].to_numpy(float)
+        ev_type = events["type"].astype(str).to_numpy()
+        order = np.argsort(ev_t, kind="stable")
+        ev_t, ev_type = ev_t[order], ev_type[order]
+        bins = np.floor(ev_t / max(dur, 1e-9) * NAVIGATOR_CLICK_POINTS).astype(np.int64)
+        first = np.r_[True, bins[1:] != bins[:-1]]
+        counts = np.diff(np.r_[np.flatnonzero(first), len(ev_t)])
+        hover = [f"{e} at {_hms(x)}" + (f" (+{k - 1} more)" if k > 1 else "")
+                 for e, x, k in zip(ev_type[first], ev_t[first], counts)]
+        data.append(dict(type="scatter", x=ev_t[first], y=np.full(int(first.sum()), hi), mode="markers",
+                         marker=dict(color="#e65100", size=9, symbol="diamond"), name="events",
+                         selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
+                         hovertext=hover, hoverinfo="text"))
     tick = _nice_step(dur / 10)
     ticks = np.arange(0, dur + 1e-9, tick)
     # Side margins as small as the slider's, so the slider under it lines up with the time axis.
     layout = dict(height=height, margin=dict(l=10, r=10, t=5, b=25), showlegend=False, plot_bgcolor="#fafafa",
                   dragmode=False, hovermode="x", clickmode="event+select",
                   xaxis=dict(range=[0, dur], tickmode="array", tickvals=ticks, ticktext=[_hms(v) for v in ticks],
-                             showgrid=False),
+                             showgrid=False, fixedrange=True),
                   yaxis=dict(visible=False, fixedrange=True, range=[lo - 0.05 * (hi - lo), hi + 0.1 * (hi - lo)]))
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 

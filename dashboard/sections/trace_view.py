@@ -167,7 +167,7 @@ def render(analysis) -> None:
     notes = []
     if fig["meta"]["clipped"]:
         notes.append("The signal exceeds the chart at this gain and is cut at its edges; lower the gain to see it all.")
-    if width * speed * trace.PX_PER_MM > trace.NOMINAL_PLOT_PX:
+    if width * speed * trace.PX_PER_MM > 1.05 * trace.NOMINAL_PLOT_PX:
         notes.append(f"A {width} s window at {speed} mm/s is wider than the page: time is compressed, "
                      f"the mV scale stays {gain} mm/mV.")
     st.caption("Drag to pan, scroll to zoom, double-click to reset; ← → page the window. Click the whole-record "
