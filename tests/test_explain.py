@@ -229,6 +229,7 @@ def test_deletion_smoke(explainer, prep208):
     assert len(res["cnn"]["top"]) == len(FRACTIONS) == len(res["end_to_end"]["random"])
     # Replacing the most attributed half of a V beat by the median beat must lower its V logit.
     assert res["cnn"]["top"][-1] > 0
+    assert len(res["context"]["top"]) == len(res["context"]["random"]) == 4
 
 
 def test_short_records_and_unsorted_beats(explainer, rec208):

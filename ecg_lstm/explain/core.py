@@ -287,6 +287,34 @@ class Explainer:
         (attr_w, attr_f), f_base, f_x, gap, steps = self._integrate(beat_path)
         return attr_w, attr_f, f_base, f_x, gap, steps
 
+    def context_logits(self, prep: PreparedRecord, i: int, c: int, zspans: list) -> torch.Tensor:
+        """Calibrated logit of class ``c`` for beat ``i`` with the LSTM inputs of its context replaced:
+        ``zspans`` holds per member (S, span, d) inputs of the beats ``context_span`` covers."""
+        wins = covering_windows(len(prep.peaks), self.clf.seq_len, i)
+        a = min(s for s, _, _ in wins)
+        return sum(_beat_logits(m, d, z, a, i, wins, self.clf.temperature)[:, c]
+                   for m, d, z in zip(self.members, self.directions, zspans)) / len(self.members)
+
+    def context_span(self, prep: PreparedRecord, i: int) -> tuple[int, int]:
+        """[a, b): the beats (time order) of the LSTM windows that cover beat ``i``."""
+        wins = covering_windows(len(prep.peaks), self.clf.seq_len, i)
+        return min(s for s, _, _ in wins), max(s + ln for s, ln, _ in wins)
+
+    def attribute_context(self, prep: PreparedRecord, i: int, c: int):
+        """Integrated gradients of beat ``i``'s class-``c`` logit over the LSTM inputs of every beat of its
+        context, from "every beat is the median beat". Returns (per-beat attribution over ``context_span``,
+        baseline logit, completeness gap, steps)."""
+        a, b = self.context_span(prep, i)
+        deltas = [z[a:b] - z0 for z, z0 in zip(prep.z, prep.z0)]
+
+        def context_path(alpha, grad):
+            with torch.set_grad_enabled(grad):
+                paths = [(z0 + alpha[:, None, None] * d).requires_grad_(grad) for z0, d in zip(prep.z0, deltas)]
+                return self.context_logits(prep, i, c, paths), paths, deltas
+
+        attr_z, f0, _, gap, steps = self._integrate(context_path)
+        return sum(az.sum(-1) for az in attr_z).numpy(), f0, gap, steps
+
     def explain(self, prep: PreparedRecord, beat: int, target: str | None = None) -> BeatExplanation:
         """Explain beat ``beat`` (row index in the peaks given to ``prepare``)."""
         n = len(prep.peaks)
@@ -301,25 +329,13 @@ class Explainer:
         c = CLASSES.index(target)
         wins = covering_windows(n, self.clf.seq_len, i)
         a, b = min(s for s, _, _ in wins), max(s + ln for s, ln, _ in wins)
-        T, M = self.clf.temperature, len(self.members)
 
         # 1. This beat's window and features, from the median beat; the other beats stay.
         attr_w, attr_f, f_base, f_x, gap_b, steps_b = self.attribute_beat(prep, i, c)
         sample_attr = attr_w.sum(0).numpy()  # the CNN reads the difference channel; sum is general
 
         # 2. Every beat of the context, from "all beats are the median beat".
-        spans = [z[a:b] for z in prep.z]
-        deltas = [s - z0 for s, z0 in zip(spans, prep.z0)]
-
-        def context_path(alpha, grad):
-            with torch.set_grad_enabled(grad):
-                paths = [(z0 + alpha[:, None, None] * d).requires_grad_(grad) for z0, d in zip(prep.z0, deltas)]
-                out = sum(_beat_logits(m, d, p, a, i, wins, T)[:, c]
-                          for m, d, p in zip(self.members, self.directions, paths)) / M
-                return out, paths, deltas
-
-        attr_z, f_ctx0, _, gap_c, steps_c = self._integrate(context_path)
-        ctx_attr = sum(az.sum(-1) for az in attr_z).numpy()
+        ctx_attr, f_ctx0, gap_c, steps_c = self.attribute_context(prep, i, c)
         ctx_labels = [CLASSES[k] for k in prep.logits[a:b].argmax(-1).tolist()]
 
         # 3. LSTM state over the window in which this beat is most central (first member).

@@ -35,6 +35,8 @@ from .phrases import FEATURE_NAMES as FEATURE_LIST
 ROOT = Path(__file__).resolve().parents[2]
 FRACTIONS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 TARGET_FRACTION, TARGET_SHARE = 0.1, 0.8
+#: Neighbour deletion: how many neighbouring beats (never the beat itself) are replaced.
+NEIGHBOURS = (1, 2, 4, 8)
 
 
 def deletion(explainer: Explainer, prep, i: int, rng: np.random.Generator, n_random: int = 10,
@@ -69,7 +71,35 @@ def deletion(explainer: Explainer, prep, i: int, rng: np.random.Generator, n_ran
             lg = explainer.beat_logits(prep, i, c, torch.as_tensor(wins), torch.as_tensor(feats)).numpy()
             drop = (f_x - lg).reshape(len(fractions), 1 + n_random)
             out[name] = {"top": drop[:, 0].tolist(), "random": drop[:, 1:].mean(1).tolist()}
+    out["context"] = context_deletion(explainer, prep, i, c, rng, n_random)
     return out
+
+
+def context_deletion(explainer: Explainer, prep, i: int, c: int, rng: np.random.Generator, n_random: int = 10,
+                     counts=NEIGHBOURS) -> dict:
+    """The same test for the neighbour attribution: the k neighbouring beats (never beat ``i`` itself) with
+    the largest attribution become the median beat (their LSTM inputs), against k random neighbours."""
+    attr, _, _, _ = explainer.attribute_context(prep, i, c)
+    a, b = explainer.context_span(prep, i)
+    own = i - a
+    others = np.delete(np.arange(b - a), own)
+    ranked = others[np.argsort(-attr[others], kind="stable")]
+    sets = []
+    for k in counts:
+        k = min(k, len(others))
+        sets += [ranked[:k]] + [rng.choice(others, k, replace=False) for _ in range(n_random)]
+    if not len(others):
+        return {"top": [0.0] * len(counts), "random": [0.0] * len(counts)}
+    spans = []
+    for z, z0 in zip(prep.z, prep.z0):
+        zs = z[a:b].repeat(len(sets), 1, 1)
+        for r, idx in enumerate(sets):
+            zs[r, idx] = z0
+        spans.append(zs)
+    with torch.no_grad():
+        lg = explainer.context_logits(prep, i, c, spans).numpy()
+    drop = (float(prep.logits[i, c]) - lg).reshape(len(counts), 1 + n_random)
+    return {"top": drop[:, 0].tolist(), "random": drop[:, 1:].mean(1).tolist()}
 
 
 def sample_beats(pred: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -116,6 +146,11 @@ def summarise(rows: list[dict], n_random: int, seconds: float) -> dict:
                         "mean_drop_top": top.mean(0).round(4).tolist(), "mean_drop_random": rnd.mean(0).round(4).tolist(),
                         "median_drop_top": np.median(top, 0).round(4).tolist(),
                         "median_drop_random": np.median(rnd, 0).round(4).tolist()}
+    top = np.array([r["context"]["top"] for r in rows])
+    rnd = np.array([r["context"]["random"] for r in rows])
+    out["context"] = {"neighbours": list(NEIGHBOURS),
+                      "share_top_beats_random": ((top > rnd).mean(0)).round(4).tolist(),
+                      "mean_drop_top": top.mean(0).round(4).tolist(), "mean_drop_random": rnd.mean(0).round(4).tolist()}
     labels = np.array([r["label"] for r in rows])
     for lab in CLASSES:
         sel = [r for r, l in zip(rows, labels) if l == lab]
@@ -126,6 +161,7 @@ def summarise(rows: list[dict], n_random: int, seconds: float) -> dict:
             top = np.array([r[variant]["top"][j] for r in sel])
             rnd = np.array([r[variant]["random"][j] for r in sel])
             d[variant] = float((top > rnd).mean())
+        d["context_at_4"] = float(np.mean([r["context"]["top"][2] > r["context"]["random"][2] for r in sel]))
         d["top_feature_is_rr"] = float(np.mean([r["top_feature"] in RR_NAMES for r in sel]))
         out["per_label"][lab] = d
     s_true = [r for r in rows if r["label"] == "S" and r["reference"] == "S"]
@@ -169,6 +205,15 @@ def markdown_table(res: dict) -> str:
             vals = res[variant][f"mean_drop_{kind}"]
             lines.append(f"| {name}, {'most attributed' if kind == 'top' else 'random'} | "
                          + " | ".join(f"{v:.2f}" for v in vals) + " |")
+    ctx = res.get("context")
+    if ctx:
+        lines += ["", "| neighbouring beats replaced | " + " | ".join(str(k) for k in ctx["neighbours"]) + " |",
+                  "|---|" + "---|" * len(ctx["neighbours"])]
+        for kind in ("top", "random"):
+            lines.append(f"| {'most attributed' if kind == 'top' else 'random'} | "
+                         + " | ".join(f"{v:.3f}" for v in ctx[f"mean_drop_{kind}"]) + " |")
+        lines.append("| share of beats where most attributed > random | "
+                     + " | ".join(f"{100 * v:.1f} %" for v in ctx["share_top_beats_random"]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -185,7 +230,7 @@ def main(argv=None) -> int:
     res = evaluate(args.data_dir, args.per_class, args.random, args.seed)
     write_report(res, Path(args.out_dir), Path(args.png))
     j = FRACTIONS.index(TARGET_FRACTION)
-    print(json.dumps({k: v for k, v in res.items() if k not in ("cnn", "end_to_end")}, indent=1))
+    print(json.dumps({k: v for k, v in res.items() if k not in ("cnn", "end_to_end", "context")}, indent=1))
     for variant in ("cnn", "end_to_end"):
         share = res[variant]["share_top_beats_random_at_10pct"]
         verdict = "meets" if share >= TARGET_SHARE else "misses"
