@@ -128,7 +128,8 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     progress : optional ``progress(fraction, step)`` called as each step starts
         (fraction 0..1 of the usual time, step a short phrase), e.g. for a progress bar.
     """
-    from .events import detect_events, split_atrial_flutter, ventricular_flutter_segments
+    from .events import detect_events
+    from .flutter import split_atrial_flutter, ventricular_flutter_segments
     from .peaks import ecg_peaks
     from .quality import signal_quality
     from .vitals import ecg_vitals

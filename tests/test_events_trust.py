@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from ecg_lstm.events import (ALARM_TYPES, alarming, detect_events, event_groups, event_ids, hourly_summary,
-                             ventricular_flutter_segments, with_decisions)
+                             with_decisions)
+from ecg_lstm.flutter import ventricular_flutter_segments
 
 FS = 360
 
@@ -235,7 +236,7 @@ def _af_like(flutter: bool, seed=0, fs=250.0, dur=60.0):
 
 
 def test_atrial_flutter_split_from_af_episodes():
-    from ecg_lstm.events import atrial_activity, split_atrial_flutter
+    from ecg_lstm.flutter import atrial_activity, split_atrial_flutter
 
     for flutter in (True, False):
         x, r, fs = _af_like(flutter)
