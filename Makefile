@@ -97,6 +97,10 @@ bench: setup  ## speed and memory of analyze and of the classifier, vs NeuroKit2
 	$(PY) bench/bench_classifier.py --data-dir $(ECG_DATA_DIR)
 	$(PY) bench/bench_vitals.py
 
+.PHONY: bench-hrv
+bench-hrv: setup  ## HRV on all 48 MIT-BIH records: Welch vs Lomb-Scargle coverage, applicability, vs NeuroKit2
+	$(PY) bench/bench_hrv.py --data-dir $(ECG_DATA_DIR)
+
 bench-qrs: setup  ## R-peak detection vs wfdb and NeuroKit2 on all 48 MIT-BIH records
 	$(PY) bench/bench_qrs.py --data-dir $(ECG_DATA_DIR)
 
