@@ -546,7 +546,7 @@ def cases() -> list[Case]:
         check=both(lambda r: r.fs == FS and r.n_samples == N or (_ for _ in ()).throw(AssertionError()),
                    lambda r: abs(r.metadata["nan_fraction"][0] - 1 / 7) < 0.01 or (_ for _ in ()).throw(
                        AssertionError(r.metadata["nan_fraction"])),
-                   meta_has("warnings", "empty cells"),
+                   meta_has("warnings", "cells empty"),
                    values(np.where(np.isnan(_sevenths()), np.nan, x_mv), atol=1e-5)))
     for tname in ("Zeit (s)", "время", "時間 (ms)", "Tiempo", "temps [s]", "Tps", "⏱"):
         scale = 1000 if "ms" in tname else 1
@@ -655,6 +655,11 @@ def cases() -> list[Case]:
         check=lambda r: r.n_samples == (200 << 20) // 4 or (_ for _ in ()).throw(AssertionError()), heavy=True)
     add("upload 200 MB CSV (2 leads)", lambda d: _big_csv_upload(200 << 20), "either", heavy=True)
     add("upload 200 MB EDF (4 leads, 500 Hz)", lambda d: _big_edf_upload(200 << 20), "ok", heavy=True)
+    for fmt, leads in (("80", 1), ("212", 2), ("16", 4)):
+        add(f"upload zip, format {fmt}, {leads} lead(s), just under the 1024 MB decoded limit",
+            lambda d, f=fmt, k=leads: _near_limit_upload(f, k), "ok", heavy=True)
+    add("upload 200 MB CSV with one text cell", lambda d: _big_csv_upload(200 << 20, text_cell=True), "either",
+        heavy=True)
     return C
 
 
@@ -768,14 +773,40 @@ def _long_upload(folder: Path, size: int) -> Target:
     return upload(files)
 
 
-def _big_csv_upload(size: int) -> Target:
+def _big_csv_upload(size: int, text_cell: bool = False) -> Target:
     rows = size // 24
     d = _tiled(rows) / GAIN
     out = io.BytesIO()
     out.write(b"time,MLII,V5\n")
     t = np.arange(rows) / FS
     np.savetxt(out, np.column_stack([t, d]), fmt=["%.6f", "%.3f", "%.3f"], delimiter=",")
-    return upload({"big.csv": out.getvalue()})
+    data = out.getvalue()
+    if text_cell:
+        i = data.index(b"\n", len(data) // 2) + 1
+        j = data.index(b",", i) + 1
+        data = data[:j] + b"n/a" + data[data.index(b",", j):]
+    return upload({"big.csv": data})
+
+
+def _near_limit_upload(fmt: str, leads: int) -> Target:
+    """A zipped record whose decoded signal is just under the default 1024 MB (zeros plus one beat)."""
+    n = int(1024e6 / 8 / leads) - 1000
+    n -= n % 2
+    per = {"80": 1, "212": 1.5, "16": 2}[fmt]
+    size = int(n * leads * per)
+    buf = io.BytesIO()
+    lines = [f"big {leads} 1000 {n}"] + [f"big.dat {fmt} 200 12 0 0" for _ in range(leads)]
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("big.hea", "\n".join(lines) + "\n")
+        with z.open("big.dat", "w", force_zip64=True) as f:
+            zero = 128 if fmt == "80" else 0  # format 80 is offset binary
+            f.write(bytes([zero, 100, zero]) * 40)  # a few nonzero samples: not flat
+            left = size - 120
+            chunk = bytes([zero]) * (1 << 22)
+            while left > 0:
+                f.write(chunk[: min(left, len(chunk))])
+                left -= len(chunk)
+    return upload({"big.zip": buf.getvalue()})
 
 
 def _big_edf_upload(size: int) -> Target:
@@ -820,7 +851,9 @@ def run_case(case: Case, folder: Path) -> Outcome:
         _reset_peak()
         t0 = time.perf_counter()
         rec = target.read()
+        peak = _peak_mb() or 0.0  # the reader's peak, before the checks below allocate their own
     except E.ECGError as e:
+        peak = _peak_mb() or 0.0
         msg = str(e)
         if case.expect == "ok":
             return Outcome(case.name, "WRONG ERROR", f"{type(e).__name__}: {msg}", describe=_d(target))
@@ -829,8 +862,8 @@ def run_case(case: Case, folder: Path) -> Outcome:
                            describe=_d(target))
         if not msg or "Traceback" in msg or (case.match and not re.search(case.match, msg)):
             return Outcome(case.name, "WRONG ERROR", f"message lacks {case.match!r}: {msg}", describe=_d(target))
-        return Outcome(case.name, "clear error", f"{type(e).__name__}: {msg}", seconds=time.perf_counter() - t0,
-                       describe=_d(target))
+        return Outcome(case.name, "clear error", f"{type(e).__name__}: {msg}", peak,
+                       seconds=time.perf_counter() - t0, describe=_d(target))
     except BaseException as e:  # noqa: BLE001 - the point is to catch everything
         tb = traceback.format_exception_only(type(e), e)[-1].strip()
         return Outcome(case.name, "TRACEBACK", tb, describe=_d(target))
@@ -856,7 +889,7 @@ def run_case(case: Case, folder: Path) -> Outcome:
         return Outcome(case.name, "SILENT WRONG", f"read, but wrong: {e}", describe=_d(target))
     note = "; ".join(rec.metadata.get("warnings", []))[:200]
     return Outcome(case.name, "OK", f"{rec.n_samples} samples x {rec.signal.shape[1]} leads at {rec.fs:g} Hz"
-                   + (f"; note: {note}" if note else ""), seconds=seconds, describe=_d(target))
+                   + (f"; note: {note}" if note else ""), peak, seconds=seconds, describe=_d(target))
 
 
 def _reset_peak() -> None:
@@ -896,7 +929,6 @@ def run_forked(case: Case, folder: Path) -> Outcome:
         os.close(r)
         try:
             out = run_case(case, folder)
-            out.peak_mb = _peak_mb() or 0.0
             payload = json.dumps(out.__dict__).encode()
         except BaseException as e:  # noqa: BLE001
             payload = json.dumps(Outcome(case.name, "TRACEBACK", repr(e)).__dict__).encode()

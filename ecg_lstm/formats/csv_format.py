@@ -128,10 +128,10 @@ def read_csv(path: Path, *, fs: float | None = None, max_hours: float = 48.0,
     signal = values[:, keep] if len(keep) < values.shape[1] else values
     del values
     meta = {"format": "csv", "comments": [], "base_date": None, "base_time": None}
-    empty_cells = [int((~nonempty[:, j]).sum()) for j in keep]
-    if any(empty_cells):
-        meta["warnings"] = [f"{n}: {k} empty cells ({100 * k / len(signal):.1f} %) read as missing samples"
-                            for n, k in zip(names, empty_cells) if k]
+    missing = [int(np.isnan(signal[:, i]).sum()) for i in range(signal.shape[1])]
+    if any(missing):
+        meta["warnings"] = [f"{n}: {k} cells empty or not a number ({100 * k / len(signal):.1f} %) read as "
+                            "missing samples" for n, k in zip(names, missing) if k]
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     return Record(stem, np.ascontiguousarray(signal), float(fs), names, lead_units, None, meta)
 
