@@ -3,9 +3,9 @@
 What the tab runs, measured outside the browser (the page adds its drawing on top):
   * opening the tab: the record's ``RecordAdapter`` (beat features, the model's hidden
     states, templates), then the template table and the beats to review first;
-  * relabelling a template: the labels with the reviewed beats, then the record analysed
-    again with them (``analyze_record`` with fixed labels: vitals, rhythm, events);
-  * Adapt: ``with_labels`` from the reviewed beats, then the same re-analysis;
+  * relabelling a template: the labels with the reviewed beats, then vitals, rhythm and
+    events from them (``analyze.relabel``);
+  * Adapt: ``with_labels`` from the reviewed beats, then the same;
   * the corrections file written and read back (``.cor``).
 
 For 30-min MIT-BIH records and a 24-hour record (the 48 records joined, as bench_speed.py
@@ -40,8 +40,8 @@ def _t(fn):
 
 def review_times(path: Path, clf, rhythm) -> dict:
     """Seconds of each review action on the record at ``path``."""
-    from dashboard.sections.review import FixedLabels, reviewed_labels
-    from ecg_lstm.analyze import _bridge_gaps, analyze_record
+    from dashboard.sections.review import reviewed_labels
+    from ecg_lstm.analyze import _bridge_gaps, analyze_record, relabel
     from ecg_lstm.classifier.adapt import RecordAdapter
     from ecg_lstm.corrections import read_labels, write_labels
     from ecg_lstm.record import read_record
@@ -58,8 +58,7 @@ def review_times(path: Path, clf, rhythm) -> dict:
 
     def relabel(adapted: bool):
         labels, probs, _ = reviewed_labels(plain, ad, corrections, adapted)
-        return analyze_record(rec, lead=plain.lead_index, classifier=FixedLabels(peaks, labels, probs, "review"),
-                              rhythm=rhythm)
+        return relabel(plain, labels, probs, "review", rhythm=rhythm)
 
     ad.with_labels(members[:1], ["S"])  # torch's first-call warm-up, paid once per server
     _, t_relabel = _t(lambda: relabel(False))

@@ -128,11 +128,8 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     progress : optional ``progress(fraction, step)`` called as each step starts
         (fraction 0..1 of the usual time, step a short phrase), e.g. for a progress bar.
     """
-    from .events import detect_events
-    from .flutter import split_atrial_flutter, ventricular_flutter_segments
     from .peaks import ecg_peaks
     from .quality import signal_quality
-    from .vitals import ecg_vitals
 
     step = progress or (lambda fraction, what: None)
     idx = record.lead_index(lead)
@@ -168,12 +165,49 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         for col in BEAT_COLUMNS[3:]:
             beats[col] = np.nan
     beats = beats[BEAT_COLUMNS]
-    labels = beats["label"].to_numpy() if classifier is not None else None
 
     step(0.45, "scoring signal quality")
     quality = signal_quality(ecg, fs, peaks)
     if gaps is not None:  # windows missing 5 % of their samples or more count as noisy
         quality = _missing_is_noisy(quality, gaps)
+    return _summarise(record, idx, source, beats, quality, ecg, labelled=classifier is not None, rhythm=rhythm,
+                      model=model, step=step)
+
+
+def relabel(analysis: Analysis, labels, probs, name: str, rhythm="default") -> Analysis:
+    """``analysis`` with other beat labels (a reviewer's, or adapted to them): the beats and the
+    signal quality stay, the vitals, rhythm episodes and events are computed again from the new
+    labels as :func:`analyze_record` computes them (the one path), without detecting anew.
+
+    ``labels`` (n,) "N".."Q" and ``probs`` (n, 5) in the order of ``analysis.beats``; ``name``
+    names the labels' origin in ``model["beat_classifier"]``.
+    """
+    beats = analysis.beats[BEAT_COLUMNS].copy()
+    probs = np.asarray(probs, dtype=float)
+    if len(labels) != len(beats) or probs.shape != (len(beats), len(CLASSES)):
+        raise ValueError(f"{len(beats)} beats: give {len(beats)} labels and a ({len(beats)}, {len(CLASSES)}) "
+                         f"probability array (got {len(labels)} and {probs.shape})")
+    beats["label"] = np.asarray(labels, dtype=object)
+    beats["confidence"] = probs.max(axis=1) if len(probs) else np.zeros(0)
+    for j, c in enumerate(CLASSES):
+        beats[f"p_{c}"] = probs[:, j]
+    model = {"beat_classifier": name}
+    ecg, _ = _bridge_gaps(analysis.record.signal[:, analysis.lead_index])
+    return _summarise(analysis.record, analysis.lead_index, analysis.beat_source, beats, analysis.quality, ecg,
+                      labelled=True, rhythm=rhythm, model=model)
+
+
+def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quality: pd.DataFrame, ecg: np.ndarray,
+               *, labelled: bool, rhythm, model: dict, step=None) -> Analysis:
+    """What follows from the labelled beats: vitals, rhythm episodes, events."""
+    from .events import detect_events
+    from .flutter import split_atrial_flutter, ventricular_flutter_segments
+    from .vitals import ecg_vitals
+
+    step = step or (lambda fraction, what: None)
+    fs = record.fs
+    peaks = beats["sample"].to_numpy(np.int64)
+    labels = beats["label"].to_numpy() if labelled else None
     step(0.7, "vitals and rhythm")
     vitals = ecg_vitals(peaks, fs, labels=labels, n_samples=record.n_samples)
 

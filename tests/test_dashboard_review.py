@@ -514,6 +514,38 @@ def test_review_state_undo():
         review.correct(rev, [1], "X")
 
 
+class FixedLabels:
+    """A "classifier" returning labels decided elsewhere: the record through analyze_record."""
+
+    def __init__(self, labels, probs):
+        self.labels, self.probs, self.name = labels, probs, "fixed"
+
+    def predict(self, ecg, fs, peaks):
+        return self.labels, self.probs
+
+
+def test_relabel_is_the_analysis_with_those_labels(cuts):
+    """analyze.relabel (what a correction runs) gives what analyze_record gives with the same labels."""
+    from ecg_lstm.analyze import analyze_record, relabel
+    from ecg_lstm.record import read_record
+
+    rec = read_record(cuts / "c208")
+    plain = analyze_record(rec)
+    labels = plain.beats["label"].to_numpy(dtype=object).copy()
+    labels[::7] = "V"  # a reviewer's bigeminy-heavy view
+    labels[3::11] = "S"
+    probs = np.eye(5)[["NSVFQ".index(x) for x in labels]]
+    a = relabel(plain, labels, probs, "reviewed")
+    b = analyze_record(rec, classifier=FixedLabels(labels, probs))
+    pd.testing.assert_frame_equal(a.beats, b.beats)
+    pd.testing.assert_frame_equal(a.events.reset_index(drop=True), b.events.reset_index(drop=True))
+    pd.testing.assert_frame_equal(a.rhythm_episodes, b.rhythm_episodes)
+    assert a.vitals == b.vitals and a.vitals != plain.vitals
+    assert a.model["beat_classifier"] == "reviewed"
+    with pytest.raises(ValueError):
+        relabel(plain, labels[:-1], probs, "x")
+
+
 def test_a_correction_that_cannot_be_applied_is_undone_with_a_message(monkeypatch, cuts):
     from dashboard.sections import review
     from ecg_lstm.errors import ECGError
@@ -521,10 +553,10 @@ def test_a_correction_that_cannot_be_applied_is_undone_with_a_message(monkeypatc
     at = _review_tab(_upload(_app(monkeypatch), _files(cuts / "c100")))
     plain = at.session_state["analysis"]
 
-    def refuse(self, ecg, fs, peaks):
+    def refuse(*args, **kwargs):
         raise ECGError("refused for the test")
 
-    monkeypatch.setattr(review.FixedLabels, "predict", refuse)
+    monkeypatch.setattr("ecg_lstm.analyze.relabel", refuse)
     review.relabelled.clear()
     at.button(key="template_as_V").click()
     at = _run(at)

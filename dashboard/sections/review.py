@@ -11,9 +11,9 @@ record's digest), so they survive reruns and record switches, and are saved as a
 annotation file (``ecg_lstm.corrections``, extension ``cor``, reviewed beats only) that
 is read back when the record is opened again with it.
 
-With corrections, the page shows the relabelled analysis: :func:`sync` re-runs
-``analyze_record`` with the reviewed (or adapted) labels, so vitals, rhythm and events
-come from the one analysis path, as on the command line.
+With corrections, the page shows the relabelled analysis: :func:`sync` hands the reviewed
+(or adapted) labels to ``analyze.relabel``, so vitals, rhythm and events come from the one
+analysis path, as on the command line.
 """
 from __future__ import annotations
 
@@ -111,20 +111,6 @@ def current_review() -> dict | None:
 
 # --- the relabelled analysis ------------------------------------------------------------------
 
-class FixedLabels:
-    """A "classifier" that returns labels decided elsewhere (reviewed, adapted), so that the
-    relabelled record goes through ``analyze_record`` itself: one path for vitals, rhythm and
-    events, whatever the labels' origin."""
-
-    def __init__(self, peaks: np.ndarray, labels: np.ndarray, probs: np.ndarray, name: str):
-        self.peaks, self.labels, self.probs, self.name = np.asarray(peaks, np.int64), labels, probs, name
-
-    def predict(self, ecg, fs, peaks):
-        if not np.array_equal(np.asarray(peaks, np.int64), self.peaks):
-            raise ECGError("the beats found on re-analysis differ from the reviewed ones; open the record again")
-        return self.labels, self.probs
-
-
 @st.cache_resource(max_entries=2, show_spinner=False)
 def adapter(record_key: str, _plain):
     """The record's :class:`~ecg_lstm.classifier.adapt.RecordAdapter` (features, templates,
@@ -163,16 +149,16 @@ def reviewed_labels(plain, ad, corrections: dict, adapted: bool) -> tuple[np.nda
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def relabelled(record_key: str, sig: str, _plain, _rev: dict):
-    """The analysis of the record with the reviewed (and adapted) labels."""
-    from ecg_lstm.analyze import analyze_record
+    """The analysis of the record with the reviewed (and adapted) labels: beats and signal
+    quality as they were, vitals, rhythm and events from the new labels (``analyze.relabel``)."""
+    from ecg_lstm.analyze import relabel
 
     plain = _plain
     labels, probs, mask = reviewed_labels(plain, adapter(record_key, plain), _rev["corrections"], _rev["adapted"])
     _, rhythm, _ = loading.models()
     base = plain.model.get("beat_classifier", "beat classifier")
     name = f"{base} + {int(mask.sum())} reviewed beats" + (" (rest adapted to them)" if _rev["adapted"] else "")
-    out = analyze_record(plain.record, lead=plain.lead_index, reference_beats=plain.beat_source == "reference",
-                         classifier=FixedLabels(plain.beats["sample"], labels, probs, name), rhythm=rhythm)
+    out = relabel(plain, labels, probs, name, rhythm=rhythm)
     out.beats["reviewed"] = mask
     return out
 
