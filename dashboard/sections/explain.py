@@ -219,6 +219,8 @@ def render(analysis) -> None:
                         + ", ".join(sorted({s['record'] for s in sims})) + f" · cos {sims[0]['similarity']:.2f}")
             col.plotly_chart(similar_figure(ex, cls), key=f"explain_similar_{cls}",
                              config={"displayModeBar": False})
-    st.caption(f"Integrated gradients, {ex['ig_steps']} steps; completeness within "
-               f"{100 * max(ex['beat_completeness_gap'], ex['context_completeness_gap']):.1f} %; "
+    err = max(ex["beat_completeness_error"], ex["context_completeness_error"])
+    st.caption(f"Integrated gradients, {ex['ig_steps']} gradient evaluations; the attributions sum to the "
+               f"logit differences within {100 * max(ex['beat_completeness_gap'], ex['context_completeness_gap']):.1f} %"
+               f" ({err:.3f} logit); "
                f"explained in {dt:.2f} s. Model: {_plain(ex_model.clf.name)}.")

@@ -52,7 +52,9 @@ class ExplainError(ECGError, ValueError):
 class ExplainConfig:
     steps: int = 32          # integrated-gradient intervals to start with (midpoint rule)
     max_steps: int = 512     # gradient budget of the adaptive refinement
+    max_rounds: int = 24     # and its number of refinement passes
     tolerance: float = 0.02  # accepted |sum of attributions - logit difference| / |logit difference|
+    abs_tolerance: float = 0.002  # or that many logits (a logit difference near 0 needs no 2 % of itself)
     neighbours: int = 3      # similar training beats shown per class
 
 
@@ -88,12 +90,14 @@ class BeatExplanation:
     features: list                # per feature: name, kind, value, text, attribution
     beat_baseline_logit: float    # logit with this beat replaced by the median beat
     beat_completeness_gap: float  # |sum - difference| / max(|difference|, 1e-3)
+    beat_completeness_error: float  # |sum - difference| in logits
     # context
     context_offsets: list         # beat positions relative to this beat
     context_attribution: list
     context_labels: list
     context_baseline_logit: float
     context_completeness_gap: float
+    context_completeness_error: float
     # LSTM state (the window in which the beat is most central, first member)
     lstm_window_offsets: list
     lstm_state: dict              # {"forward"|"backward": {"input"|"forget"|"output"|"cell": (T, H)}}
@@ -220,7 +224,7 @@ class Explainer:
         logit that a uniform grid of any practical size steps over, and the attributions then miss
         it). Each interval's own error is known exactly, f(hi) - f(lo) - (its attributions), so
         the intervals with the largest errors are split in four until the attributions sum to
-        f(1) - f(0) within the tolerance, or the gradient budget (``max_steps``) is spent.
+        f(1) - f(0) within the tolerance (relative, or 0.002 logit), or the budget is spent.
         Returns (attributions per input, f(0), f(1), completeness gap, gradients evaluated)."""
         cfg = self.cfg
 
@@ -236,13 +240,19 @@ class Explainer:
         f_edges = values(edges)
         f0, f1 = float(f_edges[0]), float(f_edges[-1])
         lo, hi, f_lo, f_hi = edges[:-1], edges[1:], f_edges[:-1], f_edges[1:]
-        attr, used = parts(lo, hi), cfg.steps
+        attr, used, rounds = parts(lo, hi), cfg.steps, 0
         while True:
             err = (f_hi - f_lo) - sum(a.flatten(1).sum(1) for a in attr)
-            gap = abs(float(err.sum())) / max(abs(f1 - f0), 1e-3)
-            if gap <= cfg.tolerance or used >= cfg.max_steps:
+            miss = abs(float(err.sum()))
+            gap = miss / max(abs(f1 - f0), 1e-3)
+            if gap <= cfg.tolerance or miss <= cfg.abs_tolerance or used >= cfg.max_steps:
                 return [a.sum(0) for a in attr], f0, f1, gap, used
+            rounds += 1
+            if rounds > cfg.max_rounds:
+                return [a.sum(0) for a in attr], f0, f1, gap, used
+            # Split only the intervals that carry the error (often one step of the logit), at most 8.
             worst = torch.topk(err.abs(), min(8, len(err))).indices
+            worst = worst[err.abs()[worst] >= 0.2 * err.abs()[worst[0]]]
             keep = torch.ones(len(err), dtype=torch.bool)
             keep[worst] = False
             q = torch.arange(5, dtype=torch.float32) / 4
@@ -365,8 +375,10 @@ class Explainer:
             beat_wave=_list(prep.windows[i, 0]), median_wave=_list(prep.base_window[0]),
             sample_attribution=_list(sample_attr), segment_attribution=seg, features=feats,
             beat_baseline_logit=f_base, beat_completeness_gap=gap_b,
+            beat_completeness_error=gap_b * max(abs(f_x - f_base), 1e-3),
             context_offsets=list(range(a - i, b - i)), context_attribution=_list(ctx_attr),
             context_labels=ctx_labels, context_baseline_logit=f_ctx0, context_completeness_gap=gap_c,
+            context_completeness_error=gap_c * max(abs(f_x - f_ctx0), 1e-3),
             lstm_window_offsets=list(range(s0 - i, s0 + ln0 - i)), lstm_state=lstm_state,
             lstm_check_max_abs=check, similar=similar, similar_note=self.index_note,
             ig_steps=max(steps_b, steps_c))
