@@ -158,12 +158,17 @@ def time_long_record(driver, url: str, files: list[Path], name: str) -> dict:
     browser.wait_ready(driver)
     time.sleep(1.0)
     browser.wait_for(driver, lambda d: not browser.running(d), 60, "the idle page")
-    seen_bar = []
+    seen_bar, first_trace = [], []
 
     def shown(d) -> bool:
-        if d.find_elements("css selector", '[data-testid="stProgress"]'):
-            seen_bar.append(time.perf_counter() - t0)
-        return _caption(d).startswith(f"upload: {name}") and browser.results_shown(d)
+        now = time.perf_counter() - t0
+        if not seen_bar and d.find_elements("css selector", '[data-testid="stProgress"]'):
+            seen_bar.append(now)
+        done = _caption(d).startswith(f"upload: {name}") and browser.results_shown(d)
+        # The first trace: the record's first seconds drawn while it is analysed, or the results.
+        if not first_trace and (done or d.find_elements("css selector", ".st-key-preview_chart .main-svg")):
+            first_trace.append(now)
+        return done
 
     t0 = time.perf_counter()
     browser.upload(driver, files)
@@ -172,7 +177,8 @@ def time_long_record(driver, url: str, files: list[Path], name: str) -> dict:
     except TimeoutError:
         driver.save_screenshot(str(RESULTS / "dashboard_bench_failed.png"))
         raise
-    first = time.perf_counter() - t0
+    results = time.perf_counter() - t0
+    first = first_trace[0] if first_trace else results
     errors = browser.errors_on_page(driver)
     if errors:
         raise RuntimeError(f"error on the page after uploading {name}: {errors[0][:300]}")
@@ -187,7 +193,8 @@ def time_long_record(driver, url: str, files: list[Path], name: str) -> dict:
                      f"the trace of lead {lead}")
     switch = time.perf_counter() - t1
     driver.save_screenshot(str(RESULTS / "dashboard_bench_24h.png"))
-    return {"record": name, "first_trace": round(first, 3), "lead_switch": round(switch, 3),
+    return {"record": name, "first_trace": round(first, 3), "results": round(results, 3),
+            "lead_switch": round(switch, 3),
             "lead_switched_to": lead, "progress_bar_seen": bool(seen_bar),
             "progress_bar_seen_from_s": round(seen_bar[0], 2) if seen_bar else None}
 
@@ -286,7 +293,7 @@ def main() -> int:
     if "long_record_s" in out:
         lr = out["long_record_s"]
         print(f"24 h record ({lr['record']}): first trace {lr['first_trace']:.1f} s after the upload "
-              f"(target <= {LONG_FIRST_TRACE_TARGET_S:g} s; progress bar "
+              f"(target <= {LONG_FIRST_TRACE_TARGET_S:g} s), all results {lr['results']:.1f} s (progress bar "
               f"{'shown' if lr['progress_bar_seen'] else 'not seen'}); lead switch to {lr['lead_switched_to']} "
               f"{lr['lead_switch']:.1f} s (target <= {LEAD_SWITCH_TARGET_S:g} s)")
     print(f"written {RESULTS / 'dashboard.json'}")

@@ -96,8 +96,10 @@ def _analyse(read, reference_beats: bool):
     from ecg_lstm.analyze import analyze_record
 
     bar = st.progress(0.0, text="Reading the record…")
+    preview = None
     try:
         record = read()
+        preview = _preview(record)
         clf, rhythm, notes = models()
 
         def progress(fraction: float, what: str) -> None:
@@ -109,7 +111,38 @@ def _analyse(read, reference_beats: bool):
                                   adapt=clf is not None, progress=progress)
     finally:
         bar.empty()
+        if preview is not None:
+            preview.empty()
     return analysis, notes
+
+
+#: Records at least this long (s) show their first seconds while they are analysed.
+PREVIEW_FROM_S = 3600.0
+
+
+def _preview(record):
+    """The first 10 s of a long record on ECG paper, in the main area, while the analysis
+    runs (a 24 h record takes tens of seconds); the caller empties it. None for a short one."""
+    if record.duration_s < PREVIEW_FROM_S:
+        return None
+    import html
+
+    from dashboard import trace
+    from dashboard.plain import md_escape
+
+    idx = record.lead_index(None)
+    # The main area, although the record is opened from the sidebar: ``st._main`` is the
+    # only handle on it there (Streamlit's own cache replay maps it), and the placeholder is
+    # created here, inside the cached function, so that a replay stays valid.
+    slot = st._main.empty()
+    with slot.container():
+        st.caption(f"{md_escape(record.name)}: the first seconds of lead {md_escape(record.lead_names[idx])} while "
+                   "the record is analysed (progress in the sidebar); beats, events and vitals follow.")
+        fig = trace.ecg_paper(record.signal[:, idx], record.fs, 0.0, min(10.0, record.duration_s),
+                              lead_name=html.escape(record.lead_names[idx]), unit=html.escape(record.units[idx]))
+        st.plotly_chart(trace.unchecked(fig), key="preview_chart", width="content",
+                        config={"displayModeBar": False, "staticPlot": True})
+    return slot
 
 
 @st.cache_data(max_entries=3, show_spinner=False)
