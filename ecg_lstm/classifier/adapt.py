@@ -28,6 +28,17 @@ second on a CPU.
   CV): self-training on confident, template-consistent beats (Lee 2013), with
   the same fit as the labelled adaptation, did *not* beat the plain model there
   and is kept only as ``self_training()``.
+* **Template rhythm rules** (``template_rhythm_rules``, the default of
+  ``unsupervised()`` since it beat pooling alone on DS1) add the reasoning of
+  Teijeiro et al. 2018 (``construe``) on top of pooling: a beat whose QRS
+  matches the patient's dominant one but comes early against the patient's own
+  local or sinus RR, or lacks the patient's P wave, is moved from N towards S,
+  weighed by how many of its template-mates do the same; where the P wave is
+  gone and RR is irregular (atrial fibrillation), irregular RR is not
+  prematurity and S is moved back to N; a beat with another QRS, early and
+  followed by a compensatory pause, is moved towards V, and one with the
+  dominant QRS on time away from it. A few rules and thresholds, no labels:
+  every reference is read off the record itself.
 * **Query** (``query_beats``): the beats most worth a reviewer's look, chosen
   template by template: the dominant template first (it fixes what normal is for
   this patient), then templates by size times the model's uncertainty.
@@ -37,13 +48,15 @@ All functions take and return beats in the order of ``peaks``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
+from scipy.ndimage import median_filter
 
 from ..errors import ECGError
 from .aami import CLASSES, CLASS_INDEX
-from .features import beat_features
+from .features import MORPH_NAMES, RR_NAMES, beat_features
 from .model import BeatEnsemble, BeatLSTM
 from .templates import TemplateConfig, Templates, templates_from_features
 
@@ -57,19 +70,113 @@ class LabelError(ECGError, ValueError):
 
 
 @dataclass(frozen=True)
+class RhythmConfig:
+    """Thresholds of ``template_rhythm_rules`` (log-ratios of RR: -0.15 is about 14 % early).
+    Chosen on DS1 only (``adapt_select.py``); the first guess of each was kept except ``s_boost``
+    (3 -> 6) and the QRS threshold (a fixed correlation of 0.9 let narrow V beats of 223 through:
+    a percentile of the dominant template's own correlations replaced it)."""
+    s_boost: float = 6.0           # log-odds added to S (against N) for full S evidence
+    template_weight: float = 0.5   # share of the evidence taken from the template (the rest: the beat's own)
+    qrs_percentile: float = 5.0    # "same QRS as the dominant": QRS correlation above this percentile
+    qrs_range: tuple = (0.85, 0.97)  # ... of the dominant template's beats, kept within this range
+    max_width_change: float = 0.4  # and |log QRS-width ratio| at most this
+    early_local: float = 0.15      # premature: pre-RR this much (log) shorter than the local RR ...
+    early_sinus: float = 0.30      # ... or this much shorter than the patient's sinus RR (SVT runs)
+    p_corr: float = 0.30           # P wave different from the patient's: correlation below this ...
+    p_record: float = 0.70         # ... counted only where the record's median P correlation is above this
+    context_beats: int = 31        # beats in the running median of the P correlation (local P presence)
+    af_p: float = 0.50             # fibrillation context: local P correlation below this ...
+    af_irregular: float = 0.10     # ... and RR irregularity (median |log RR change|) above this
+    af_suppress: float = 3.0       # log-factor by which S probability goes to N there
+    v_boost: float = 3.0           # log-odds added to V for full ventricular evidence ...
+    v_damp: float = 3.0            # ... and taken from V for a dominant-QRS beat on time
+    v_qrs: float = 0.80            # another QRS: correlation below this (or another width)
+    v_early: float = 0.10          # ventricular: pre-RR this much (log) shorter than local ...
+    v_pause: float = 0.10          # ... and post-RR this much longer (compensatory pause)
+
+
+@dataclass(frozen=True)
 class AdaptConfig:
     l2: float = 3.0               # pull of the correction towards zero (3 beat 0.3, 1 and 10 on DS1)
     prop_weight: float = 0.5      # weight of the beats a template's reviewed label spreads to, against the reviewed beats
     steps: int = 60               # L-BFGS iterations (the fit is convex: it converges well before)
     pool_labelled: float = 0.5    # template pooling after a labelled fit too (0.5 beat 0 on DS1)
     # Unsupervised.
-    unsupervised_method: str = "pooling"  # or "self_training" (worse on DS1: see adapt_select.py)
+    unsupervised_method: str = "rhythm"  # "rhythm" (pooling + template rhythm rules), "pooling",
+                                         # or "self_training" (worse on DS1: see adapt_select.py)
     template_pooling: float = 0.5    # weight of the template's mean log-probability in a beat's own
                                      # (0.5 beat 0.3 and matched 0.7 on DS1 with fewer S beats lost)
     # Self-training (not the default: it did not beat the plain model on DS1).
     pseudo_confidence: float = 0.95  # beats at least this confident ...
     pseudo_purity: float = 0.8       # ... in templates where at least this share of beats has the majority label
     templates: TemplateConfig = TemplateConfig()
+    rhythm: RhythmConfig = RhythmConfig()
+
+
+_FEATURE_INDEX = {name: i for i, name in enumerate(RR_NAMES + MORPH_NAMES)}
+UNSUPERVISED_METHODS = ("rhythm", "pooling", "self_training")
+
+
+class RhythmEvidence(NamedTuple):
+    """Per-beat evidence of ``template_rhythm_rules``, each (n,), beats in time order."""
+
+    supraventricular: np.ndarray  # [0, 1]: same QRS as the dominant, early or another P wave
+    ventricular: np.ndarray       # [0, 1]: another QRS, early with a compensatory pause
+    dominant: np.ndarray          # [0, 1]: same QRS as the dominant, on time: not ventricular
+    fibrillation: np.ndarray      # bool: P waves gone and RR irregular around the beat
+
+
+def template_rhythm_rules(feats: np.ndarray, beat_template: np.ndarray,
+                          config: RhythmConfig = RhythmConfig()) -> RhythmEvidence:
+    """Rhythm evidence per beat from the beat features (``features.beat_features``, time order)
+    and the beats' templates.
+
+    The rhythm reasoning of Teijeiro et al. 2018 (``construe``), reduced to what the per-beat
+    features carry, with every reference taken from the record itself (no labels):
+
+    * *same QRS as the dominant one*: QRS correlation with the record's median beat above the
+      dominant template's own 5th percentile (so a noisy record is not held to a clean one's
+      standard), and about the same QRS width;
+    * *early for this patient*: pre-RR shorter than the local RR (an isolated premature beat)
+      or than the patient's sinus RR (a run of supraventricular tachycardia, where the local
+      RR is itself short);
+    * *another P wave*: P-wave correlation with the median beat low, in a record whose beats
+      otherwise share a clear P wave;
+    * *fibrillation context*: P waves gone locally (running median of the P correlation low)
+      and RR irregular: there, early beats are the rhythm, not ectopy, and are not S;
+    * *ventricular*: another QRS (low correlation or another width), early, followed by a
+      compensatory pause; a beat with the dominant QRS, not early, is not ventricular.
+
+    A beat's evidence mixes its own with the share of its template that has it, so a family
+    of beats is labelled as a family.
+    """
+    feats = np.asarray(feats, dtype=np.float64)
+    tpl = np.asarray(beat_template)
+    n = len(feats)
+    if n == 0:
+        z = np.zeros(0)
+        return RhythmEvidence(z, z, z, np.zeros(0, bool))
+    g = lambda name: feats[:, _FEATURE_INDEX[name]]  # noqa: E731
+    cfg = config
+    corr_qrs, width = g("corr_qrs"), np.abs(g("log_width_ratio"))
+    qrs_min = float(np.clip(np.percentile(corr_qrs[tpl == 0], cfg.qrs_percentile), *cfg.qrs_range))
+    same_qrs = (corr_qrs >= qrs_min) & (width <= cfg.max_width_change)
+    other_qrs = (corr_qrs < cfg.v_qrs) | (width > cfg.max_width_change)
+    corr_p = g("corr_p")
+    p_local = median_filter(corr_p, size=min(cfg.context_beats, n), mode="nearest")
+    fibrillation = (p_local < cfg.af_p) & (g("irreg_median") > cfg.af_irregular)
+    early = (g("log_pre_local") < -cfg.early_local) | (g("log_pre_sinus") < -cfg.early_sinus)
+    if np.median(corr_p) >= cfg.p_record:
+        early |= corr_p < cfg.p_corr
+    compensated = (g("log_pre_local") < -cfg.v_early) & (g("log_post_local") > cfg.v_pause)
+    count = np.maximum(np.bincount(tpl), 1)
+
+    def mixed(own: np.ndarray) -> np.ndarray:
+        own = own.astype(np.float64)
+        return (1 - cfg.template_weight) * own + cfg.template_weight * (np.bincount(tpl, own) / count)[tpl]
+
+    return RhythmEvidence(mixed(same_qrs & ~fibrillation & early), mixed(other_qrs & compensated),
+                          mixed(same_qrs & ~compensated), fibrillation)
 
 
 @torch.inference_mode()
@@ -143,6 +250,7 @@ class RecordAdapter:
         self.W0 = torch.cat([m.head.weight.detach() for m in members], dim=1).double()  # (5, M * d)
         self.b0 = torch.stack([m.head.bias.detach() for m in members]).mean(0).double()
         self.base = self.H @ self.W0.T + self.b0                                     # plain logits
+        self.feats = np.asarray(f, dtype=np.float32)  # kept for the rhythm rules (time order)
         x = torch.as_tensor(f, dtype=torch.float64)
         # Record-standardised per-beat features: "early *for this patient*" in one linear term.
         self.X = (x - x.mean(0)) / (x.std(0) + 1e-3) if self.n > 1 else torch.zeros_like(x)
@@ -233,11 +341,41 @@ class RecordAdapter:
         return self._out(probs)
 
     def unsupervised(self) -> tuple[np.ndarray, np.ndarray]:
-        """Labels and probabilities adapted without labels: each beat's prediction pooled with its
-        template's (geometric mean of the probabilities, weight ``config.template_pooling``)."""
-        if self.config.unsupervised_method == "self_training":
+        """Labels and probabilities adapted without labels (``config.unsupervised_method``):
+        ``"rhythm"`` (default) pools each beat's prediction with its template's, then applies
+        the template rhythm rules (``template_rhythm_rules``); ``"pooling"`` only pools
+        (geometric mean of the probabilities, weight ``config.template_pooling``)."""
+        method = self.config.unsupervised_method
+        if method not in UNSUPERVISED_METHODS:
+            raise ValueError(f"unknown unsupervised_method {method!r}: use one of {', '.join(UNSUPERVISED_METHODS)}")
+        if method == "self_training":
             return self.self_training()
-        return self._out(self._pool(self.plain_probs, self.config.template_pooling))
+        probs = self._pool(self.plain_probs, self.config.template_pooling)
+        if method == "rhythm":
+            probs = self._rhythm(probs)
+        return self._out(probs)
+
+    def _rhythm(self, probs: np.ndarray) -> np.ndarray:
+        """Template rhythm rules on top of ``probs`` (time order): S evidence moves N towards S
+        (log-odds), fibrillation moves S to N; beats the network calls V, F or Q are left alone
+        (the rules speak of same-QRS beats only)."""
+        if self.n == 0:
+            return probs
+        cfg = self.config.rhythm
+        ev = template_rhythm_rules(self.feats, self.templates.beat_template, cfg)
+        fib = ev.fibrillation
+        N, S, V = CLASS_INDEX["N"], CLASS_INDEX["S"], CLASS_INDEX["V"]
+        lp = np.log(probs + 1e-9)
+        lp[:, S] += cfg.s_boost * ev.supraventricular
+        q = _softmax(lp)
+        other = probs.argmax(1) > S  # the network says V, F or Q: the S rule speaks of same-QRS beats only
+        q[other] = probs[other]
+        moved = q[fib, S] * (1 - np.exp(-cfg.af_suppress))  # S to N, not to whatever comes next
+        q[fib, S] -= moved
+        q[fib, N] += moved
+        lp = np.log(q + 1e-9)
+        lp[:, V] += cfg.v_boost * ev.ventricular - cfg.v_damp * ev.dominant
+        return _softmax(lp)
 
     def self_training(self) -> tuple[np.ndarray, np.ndarray]:
         """Labels and probabilities after self-training on the record's own confident,
@@ -337,6 +475,11 @@ class RecordAdapter:
                 if queues[t] and len(chosen) < k:
                     chosen.append(queues[t].pop(0))
         return self.order[np.asarray(chosen, np.int64)]
+
+
+def _softmax(lp: np.ndarray) -> np.ndarray:
+    q = np.exp(lp - lp.max(1, keepdims=True))
+    return q / q.sum(1, keepdims=True)
 
 
 def adapt_unsupervised(clf, ecg: np.ndarray, fs: float, peaks: np.ndarray,

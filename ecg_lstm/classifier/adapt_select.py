@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .aami import DS1, DS2, PACED, TRAIN, VALIDATION
-from .adapt import AdaptConfig
+from .adapt import AdaptConfig, RhythmConfig
 from .dataset import default_data_dir
 from .ec57 import ec57_stats
 from .predict import ROOT, BeatClassifier
@@ -33,8 +33,10 @@ FOLDS = (("101", "115", "201", "208", "220", "124"), ("108", "116", "207", "209"
 
 #: Candidates compared, in the order they were tried (the first is the default of AdaptConfig).
 #: Round 1 had l2 = 1 and no pooling after the labelled fit; round 2 tried larger l2 and pooling.
+#: Round 3 (unsupervised only: the labelled protocols do not change) added the template rhythm rules.
 CANDIDATES = {
-    "chosen: l2 3, pooling after labelled fit": AdaptConfig(),
+    "chosen: l2 3, pooling after labelled fit, rhythm rules": AdaptConfig(),
+    "unsupervised pooling only (default of rounds 1-2)": AdaptConfig(unsupervised_method="pooling"),
     "round 1 base: l2 1, no pooling after fit": AdaptConfig(l2=1.0, pool_labelled=0.0),
     "unsupervised by self-training": AdaptConfig(unsupervised_method="self_training"),
     "unsupervised pooling 0.3": AdaptConfig(template_pooling=0.3),
@@ -45,6 +47,20 @@ CANDIDATES = {
     "l2 10, pooling after fit": AdaptConfig(l2=10.0),
     "l2 1, no propagation through templates": AdaptConfig(l2=1.0, pool_labelled=0.0, prop_weight=0.0),
     "l2 1, propagation weight x2": AdaptConfig(l2=1.0, pool_labelled=0.0, prop_weight=1.0),
+    # Round 3: the template rhythm rules, each part removed or changed in turn.
+    "rhythm: S boost 3": AdaptConfig(rhythm=RhythmConfig(s_boost=3.0)),
+    "rhythm: S boost 8": AdaptConfig(rhythm=RhythmConfig(s_boost=8.0)),
+    "rhythm: fixed QRS correlation 0.9": AdaptConfig(rhythm=RhythmConfig(qrs_range=(0.9, 0.9))),
+    "rhythm: fixed QRS correlation 0.95": AdaptConfig(rhythm=RhythmConfig(qrs_range=(0.95, 0.95))),
+    "rhythm: no fibrillation rule": AdaptConfig(rhythm=RhythmConfig(af_suppress=0.0)),
+    "rhythm: no P-wave rule": AdaptConfig(rhythm=RhythmConfig(p_record=2.0)),
+    "rhythm: no sinus-RR rule": AdaptConfig(rhythm=RhythmConfig(early_sinus=10.0)),
+    "rhythm: beat's own evidence only": AdaptConfig(rhythm=RhythmConfig(template_weight=0.0)),
+    "rhythm: template's evidence only": AdaptConfig(rhythm=RhythmConfig(template_weight=1.0)),
+    "rhythm: without pooling first": AdaptConfig(template_pooling=0.0),
+    "rhythm: no ventricular rules": AdaptConfig(rhythm=RhythmConfig(v_boost=0.0, v_damp=0.0)),
+    "rhythm: pooling 0.6": AdaptConfig(template_pooling=0.6),
+    "rhythm: pooling 0.8": AdaptConfig(template_pooling=0.8),
 }
 
 
