@@ -278,7 +278,8 @@ class _wfdb_names:
         if all(_WFDB_NAME.match(n) for n in [path.name, *files]):
             return path
         self.tmp = private_tempdir("wfdb")
-        alias = {n: f"s{i}{Path(n).suffix if Path(n).suffix.isascii() else ''}" for i, n in enumerate(dict.fromkeys(files))}
+        alias = {n: f"s{i}{Path(n).suffix if Path(n).suffix.isascii() else ''}"
+                 for i, n in enumerate(dict.fromkeys(files))}
         lines = text.splitlines()
         first = True
         for i, ln in enumerate(lines):
