@@ -151,6 +151,14 @@ def test_explanation_contents(explainer, prep208):
     assert sims == sorted(sims, reverse=True)
     with pytest.raises(ValueError, match="from 0 to"):
         explainer.explain(prep208, len(prep208.peaks))
+    # Another class's logit ("why not N?"): same beat and label, the N logit explained.
+    v = int(np.flatnonzero(prep208.logits.argmax(1).numpy() == CLASSES.index("V"))[0])
+    why_not = explainer.explain(prep208, v, target="N")
+    assert why_not.label == "V" and why_not.target == "N"
+    assert why_not.logit == pytest.approx(float(prep208.logits[v, 0]), abs=1e-5)
+    assert "the N logit" in why_not.summary
+    with pytest.raises(ValueError, match="not one of"):
+        explainer.explain(prep208, v, target="X")
 
 
 def test_covering_windows_follow_predict():
