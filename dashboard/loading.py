@@ -79,11 +79,20 @@ def models() -> tuple[object, object, list[str]]:
     return out[0], out[1], notes
 
 
+@st.cache_resource(show_spinner=False)
+def _sweep_uploads() -> int:
+    """Remove the upload folders a killed server left behind (once per server start)."""
+    from ecg_lstm.formats.tempfiles import sweep_stale
+
+    return len(sweep_stale())
+
+
 def warm_up() -> None:
     """Import the analysis code and load the models (cached for the server's life), so the
     first record a user opens does not wait for them. Called once the page is drawn."""
     import ecg_lstm.analyze  # noqa: F401  (scipy, torch and the pipeline modules)
 
+    _sweep_uploads()
     models()
 
 

@@ -430,7 +430,7 @@ def read_annotations(path: Path, annotator: str | None, n_samples: int, k: int =
         if size == 0:
             raise ValueError("the file is empty")
         if size % 2 or tail != b"\x00\x00":
-            raise ValueError("the file is cut short (it lacks the end-of-file code)")
+            raise ValueError("the file is cut short: it lacks the end-of-file code")
         a = wfdb.rdann(str(path), annotator)
         sample = np.asarray(a.sample, dtype=np.int64) * k
         symbol = np.asarray(a.symbol, dtype=str)
