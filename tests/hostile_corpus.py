@@ -628,6 +628,10 @@ def cases() -> list[Case]:
         env={"HOSTILE_MAX_UNZIPPED": str(1 << 20)})
     add("upload zip bomb (1.1 GB of zeros)", lambda d: upload({"x.zip": _bomb(1100 << 20)}), "error", E.RecordError,
         "unpacks to more than", heavy=True)
+    big_hea = f"r 1 2000 {47 * 3600 * 2000}\nr.dat 80 200 8 0 0 0 0 ECG\n".encode()
+    add("upload zip: a 47 h header after a corrupt .dat (refused before unpacking the .dat)",
+        lambda d: upload({"x.zip": _bad_crc(zipped({"r.dat": bytes(5000), "r.hea": big_hea}))}), "error",
+        E.RecordTooLargeError, "MB")
     add("upload empty zip", lambda d: upload({"x.zip": zipped({})}), "error", E.MissingFileError, "empty")
     add("upload nothing", lambda d: upload({}), "error", E.MissingFileError)
     add("upload a PDF", lambda d: upload({"scan.pdf": b"%PDF-1.4"}), "error", E.UnsupportedFormatError)

@@ -42,7 +42,7 @@ def read_files(files: dict[str, bytes], *, fs=None, annotator="atr", max_hours=4
             for name, data in files.items():
                 base = _safe_name(str(name))
                 if base.lower().endswith(".zip"):
-                    _add(names, _unzip(base, data, tmp))
+                    _add(names, _unzip(base, data, tmp, lambda: _check_headers(tmp, max_hours, max_signal_mb)))
                 else:
                     _add(names, [base])
                     (tmp / base).write_bytes(data)
@@ -93,11 +93,13 @@ def _main_file(folder: Path, files: list[str]) -> str:
     return stem
 
 
-def _unzip(name: str, data, folder: Path) -> list[str]:
+def _unzip(name: str, data, folder: Path, precheck=None) -> list[str]:
     """Unpack a zip's members into ``folder``, folders flattened; return their names.
 
     Refuses bombs (the unpacked size is counted, not trusted), nested zips,
-    encrypted members and clashing names.
+    encrypted members and clashing names. WFDB headers are unpacked first and
+    ``precheck()`` runs before the rest, so a record too long or too large for
+    the limits is refused before its signal file is written out.
     """
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -109,7 +111,12 @@ def _unzip(name: str, data, folder: Path) -> list[str]:
         raise RecordError(f"{name} holds {len(members)} files; upload a zip of one record")
     out: list[str] = []
     total = 0
+    members.sort(key=lambda m: not m.filename.lower().endswith(".hea"))  # headers first
+    checked = False
     for m in members:
+        if precheck is not None and not checked and not m.filename.lower().endswith(".hea"):
+            checked = True
+            precheck()
         base = _safe_name(m.filename)
         if base.lower().endswith(".zip"):
             raise UnsupportedFormatError(f"{name} holds another zip ({base}); upload a zip of the record files")
@@ -138,6 +145,31 @@ def _unzip(name: str, data, folder: Path) -> list[str]:
     if not out:
         raise MissingFileError(f"{name} is empty; it should hold the record's .hea and .dat (and .atr) files")
     return out
+
+
+def _check_headers(folder: Path, max_hours: float, max_signal_mb) -> None:
+    """The length and decoded-size limits, from each WFDB header in ``folder`` (before its data arrive)."""
+    from . import check_header, check_size, max_signal_mb as limit
+    from .wfdb_format import MAX_HEADER_BYTES, _channels_at_one_rate, parse_header
+
+    for hea in folder.glob("*.[hH][eE][aA]"):
+        if hea.stat().st_size > MAX_HEADER_BYTES:
+            continue  # the reader says what is wrong with it
+        try:
+            h = parse_header(hea.read_bytes().decode("utf-8", "replace"), hea.name)
+        except ECGError:
+            continue  # likewise: reported when the record is read, with the files it names
+        if h.sig_len is None or not h.fs:
+            continue
+        k, n_leads = 1, h.n_sig
+        if h.seg_name is None:  # the channels the reader keeps, at their rate
+            try:
+                chans = _channels_at_one_rate(h, h.samps_per_frame)
+            except ECGError:
+                continue
+            k, n_leads = h.samps_per_frame[chans[0]], len(chans)
+        check_header(hea.name, h.fs * k, h.sig_len * k, max_hours)
+        check_size(hea.name, h.sig_len * k, n_leads, limit(max_signal_mb))
 
 
 def _safe_name(name: str) -> str:
