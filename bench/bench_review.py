@@ -56,13 +56,13 @@ def review_times(path: Path, clf, rhythm) -> dict:
     members = np.flatnonzero(T.beat_template == T.beat_template[q[min(1, len(q) - 1)]])
     corrections = {int(peaks[i]): "S" for i in members}
 
-    def relabel(adapted: bool):
+    def relabelled(adapted: bool):
         labels, probs, _ = reviewed_labels(plain, ad, corrections, adapted)
         return relabel(plain, labels, probs, "review", rhythm=rhythm)
 
     ad.with_labels(members[:1], ["S"])  # torch's first-call warm-up, paid once per server
-    _, t_relabel = _t(lambda: relabel(False))
-    _, t_adapt = _t(lambda: relabel(True))
+    _, t_relabel = _t(lambda: relabelled(False))
+    _, t_adapt = _t(lambda: relabelled(True))
     with tempfile.TemporaryDirectory() as tmp:
         def roundtrip():
             p = write_labels(tmp, "r", list(corrections), list(corrections.values()), rec.fs)

@@ -149,7 +149,7 @@ def test_record_text_with_markdown_is_plain_text(monkeypatch, tmp_path, kind):
     assert any("![x]" in t for t in texts)  # the record does carry the hostile text
     from dashboard.plain import md_escape
 
-    for tab in ("Events", "Review", "Live monitor", "Export", "Rhythm & HRV"):
+    for tab in ("Events", "Review", "Live monitor", "Export", "Rhythm & HRV", "Reference comparison", "Model"):
         at = _open_tab(at, tab)
         for t in texts:
             _no_record_markdown(at, t)
