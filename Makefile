@@ -104,7 +104,7 @@ bench-hrv: setup  ## HRV on all 48 MIT-BIH records: Welch vs Lomb-Scargle covera
 bench-qrs: setup  ## R-peak detection vs wfdb and NeuroKit2 on all 48 MIT-BIH records
 	$(PY) bench/bench_qrs.py --data-dir $(ECG_DATA_DIR)
 
-bench-dashboard: setup  ## upload-to-results and jump-to-event times through headless Chromium
+bench-dashboard: setup  ## upload-to-results, jump-to-event, 24 h first-trace and lead-switch times (headless Chromium)
 	$(PY) bench/bench_dashboard.py --data-dir $(ECG_DATA_DIR)
 
 .PHONY: bench-review

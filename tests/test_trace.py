@@ -327,3 +327,35 @@ def test_click_on_a_beat_sets_selected_beat(app208):
     at.session_state["selected_beat"] = other
     _run(at)
     assert at.slider(key="trace_center_s").value == pytest.approx(float(beats["time_s"].iloc[other]), abs=1.0)
+
+
+def test_absurd_amplitudes_never_break_the_page(monkeypatch):
+    """Issue 10 item 3: values of 1e308 (or a gain of 1e-300) raised in the paper grid on
+    every rerun and the record was lost. The reader now refuses such files with a clear
+    error; the trace must hold by itself too: a shown record whose samples become absurd
+    still draws, pages and changes gain without an exception."""
+    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    x = np.arange(0, 60, 1 / 250)
+    ecg = np.sin(2 * np.pi * 1.2 * x) ** 40 * 1.2
+    at.number_input(key="csv_fs").set_value(250.0)
+    csv = lambda v: b"MLII\n" + "\n".join(f"{s:.6g}" for s in v).encode()  # noqa: E731
+    at.file_uploader(key="upload").set_value([("huge.csv", csv(ecg * 1e308), "text/csv")])
+    _run(at)
+    assert "analysis" in at.session_state or at.error, "a record that is not shown says why"
+    at.file_uploader(key="upload").set_value([("strip.csv", csv(ecg), "text/csv")])
+    _run(at)
+    signal = at.session_state["analysis"].record.signal
+    normal = _figure(at)["layout"]["yaxis"]["range"]
+    for value in (1e308, -np.inf, np.nan, 1e-300):
+        signal[:, 0] = ecg * value if np.isfinite(value) else value
+        for g in trace.GAINS_MM_MV:
+            at.segmented_control(key="trace_gain").set_value(g)
+            _run(at)
+            y0, y1 = _figure(at)["layout"]["yaxis"]["range"]
+            assert np.isfinite(y0) and np.isfinite(y1)
+            if value == 1e308:  # the page draws the absurd samples, not the old ones
+                assert [y0, y1] != normal
+        at.button(key="trace_next").click()
+        _run(at)
