@@ -568,3 +568,36 @@ def test_a_correction_that_cannot_be_applied_is_undone_with_a_message(monkeypatc
     assert at.session_state["analysis"] is plain
     assert at.session_state["reviews"][at.session_state["record_key"]]["corrections"] == {}
     assert any(m.label == "HR mean" for m in at.metric)
+
+
+def _model_page():
+    """The Model tab alone, its models/ folder from $ECG_TEST_MODELS (an AppTest script)."""
+    import os
+    from pathlib import Path
+
+    from dashboard.sections import model
+
+    model.MODELS = Path(os.environ["ECG_TEST_MODELS"])
+    model.render()
+
+
+def test_model_card_figures_drawn_from_the_models_folder(monkeypatch, tmp_path):
+    """The card's figures come from models/ (st.image), never as a Markdown image."""
+    (tmp_path / "MODEL_CARD.md").write_text("# Card\n\ntext\n\n![curves](curves.png)\n\nmore ![x](http://127.0.0.1:9/p.png)\n")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.figure(figsize=(2, 1))
+    plt.savefig(tmp_path / "curves.png")
+    from dashboard.sections import model
+
+    monkeypatch.setenv("ECG_TEST_MODELS", str(tmp_path))
+    monkeypatch.setattr(model, "MODELS", tmp_path)  # the page sets it too; put back after the test
+    at = AppTest.from_function(_model_page)
+    at.run()
+    assert not at.exception
+    md = " ".join(m.value for m in at.markdown)
+    assert "![" not in md and "text" in md and "more" in md
+    assert len(at.get("image")) == 1

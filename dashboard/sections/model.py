@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -25,7 +26,26 @@ def _show_markdown(pattern: str, missing: str) -> None:
     for i, p in enumerate(files):
         if i:
             st.divider()
-        st.markdown(_read(str(p), p.stat().st_mtime))
+        show_card(_read(str(p), p.stat().st_mtime), p.parent)
+
+
+#: A Markdown image: ![alt](path)
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+def show_card(text: str, folder: Path) -> None:
+    """A models/ Markdown file, its figures (paths relative to ``folder``) drawn with st.image:
+    a browser cannot resolve them from the page, and an image at an address is not fetched."""
+    pos = 0
+    for m in _IMAGE.finditer(text):
+        st.markdown(text[pos:m.start()])
+        path = (folder / m.group(2)).resolve()
+        if "://" not in m.group(2) and path.is_file() and folder.resolve() in path.parents:
+            st.image(str(path), caption=m.group(1) or None)
+        else:
+            st.caption(f"(figure not shipped: {m.group(1) or 'image'})")
+        pos = m.end()
+    st.markdown(text[pos:])
 
 
 def markdown_tables(text: str) -> list[list[list[str]]]:
