@@ -43,7 +43,7 @@ NOMINAL_PLOT_PX = 900
 TRACE_MARGIN = dict(l=60, r=10, t=22, b=30)
 #: Bands (px) above the signal for beat labels and below it for the reference labels, and
 #: along the top for the names of events.
-LABEL_BAND_PX, REF_BAND_PX, EVENT_BAND_PX = 30, 22, 17
+LABEL_BAND_PX, REF_BAND_PX, EVENT_BAND_PX = 30, 30, 17
 #: Least room (px) a beat label needs along the time axis before labels are thinned.
 LABEL_PX = 13
 #: Most grid lines per direction and kind; beyond that the lines would be a solid tint.
@@ -280,7 +280,8 @@ def ecg_paper(ecg: np.ndarray, fs: float, start_s: float, end_s: float, beats: p
                                  mode="markers", hoverinfo="skip", showlegend=False, name="selected beat",
                                  marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(width=2, color="#0d47a1"))))
     if has_ref:
-        data += _reference_traces(reference, i0 / fs, i1 / fs, lo - 0.5 * REF_BAND_PX / px_per_mv, label_at,
+        # The markers high in the band, their letters beneath them (inside the plot, not clipped).
+        data += _reference_traces(reference, i0 / fs, i1 / fs, lo - 0.3 * REF_BAND_PX / px_per_mv, label_at,
                                   LABEL_PX / px_per_s)
     ticks = np.arange(np.ceil(i0 / fs), i1 / fs, 1.0 if width_s <= 30 else 5.0)
     xaxis = dict(range=[float(start_s), float(end_s)], tickmode="array", tickvals=ticks,

@@ -170,7 +170,8 @@ def render(analysis) -> None:
     if width * speed * trace.PX_PER_MM > 1.05 * trace.NOMINAL_PLOT_PX:
         notes.append(f"A {width} s window at {speed} mm/s is wider than the page: time is compressed, "
                      f"the mV scale stays {gain} mm/mV.")
-    st.caption("Drag to pan, scroll to zoom, double-click to reset; ← → page the window. Click the whole-record "
+    st.caption("Drag to pan, scroll to zoom, double-click to reset; ← → page the window (once a control such as "
+               "Window has the focus, the arrows move within it: click the page first). Click the whole-record "
                "strip, move the slider under it, or select an event to move the window. Click a beat to select "
                "it. Top row: the model's class (hover for the confidence); bottom row, when the record has them: "
                "the reference annotations, red where they differ from the model. " + " ".join(notes))
