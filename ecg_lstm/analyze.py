@@ -126,7 +126,8 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         ``corrections.read_labels``): the classifier is adapted to them and relabels the record;
         beats within 150 ms of a reviewed one take its label.
     progress : optional ``progress(fraction, step)`` called as each step starts
-        (fraction 0..1 of the usual time, step a short phrase), e.g. for a progress bar.
+        (fraction 0..1: the share of a 24 h record's time spent before it; step a short
+        phrase), e.g. for a progress bar.
     """
     from .peaks import ecg_peaks
     from .quality import signal_quality
@@ -148,7 +149,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
 
     beats = pd.DataFrame({"sample": peaks, "time_s": peaks / fs})
     model = {}
-    step(0.2, "classifying beats")
+    step(0.1, "classifying beats")
     if classifier is not None:
         clf = _default_classifier() if isinstance(classifier, str) else classifier
         if adapt or reviewed is not None:
@@ -166,7 +167,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
             beats[col] = np.nan
     beats = beats[BEAT_COLUMNS]
 
-    step(0.45, "scoring signal quality")
+    step(0.28, "scoring signal quality")
     quality = signal_quality(ecg, fs, peaks)
     if gaps is not None:  # windows missing 5 % of their samples or more count as noisy
         quality = _missing_is_noisy(quality, gaps)
@@ -208,7 +209,7 @@ def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quali
     fs = record.fs
     peaks = beats["sample"].to_numpy(np.int64)
     labels = beats["label"].to_numpy() if labelled else None
-    step(0.7, "vitals and rhythm")
+    step(0.58, "vitals and rhythm")
     vitals = ecg_vitals(peaks, fs, labels=labels, n_samples=record.n_samples)
 
     episodes = pd.DataFrame()
