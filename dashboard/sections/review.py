@@ -529,14 +529,15 @@ def _templates(analysis, rev: dict, query: np.ndarray, T) -> None:
     ids = [int(t) for t in tab["template"]]
     info = {int(r.template): r for r in tab.itertuples()}
 
-    def name(t: int) -> str:
-        r = info[t]
-        mix = ", ".join(f"{c} {getattr(r, c):,}" for c in LABELS if getattr(r, c))
-        return f"T{t} · {r.count:,} beats · {r.label} ({mix}) · {r.reviewed:,} reviewed"
-
-    t = st.selectbox("Template", ids, format_func=name, key="review_template")
+    # The option text stays the same through relabelling (the browser keeps showing the text it
+    # had for the selected option); what changes is said under it.
+    t = st.selectbox("Template", ids, format_func=lambda t: f"T{t} · {info[t].count:,} beats", key="review_template")
     if t is None or t not in info:
         return
+    r = info[t]
+    mix = ", ".join(f"{c} {getattr(r, c):,}" for c in LABELS if getattr(r, c))
+    st.markdown(f"**T{t}**: {r.count:,} beats, labelled **{r.label}** {trace.CLASS_NAMES.get(r.label, '')} "
+                f"({mix}); {r.reviewed:,} reviewed")
     members = np.flatnonzero(T.beat_template == t)
     reps = [int(i) for i in info[t].representatives][:3] or members[:3].tolist()
     st.plotly_chart(_strips(analysis, reps), key="review_template_strips",
