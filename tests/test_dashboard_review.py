@@ -201,8 +201,10 @@ def test_training_record_warned_and_ds2_figures_shown(monkeypatch, mitdb_dir, tm
     at = _open_local(_app(monkeypatch, folder), "106")
     warnings = [w.value for w in at.warning]
     assert any("trained on" in w and "DS1" in w for w in warnings), warnings
-    # The figures shown are those of models/EVALUATION.md for this protocol (detected beats).
-    name, figs = model.protocol_row(model.ds2_figures(), "detected")
+    # The figures shown are those of models/EVALUATION.md for this protocol (detected beats,
+    # adapted to the record or not, as the page labelled them).
+    adapted = bool(at.session_state["analysis_plain"].model.get("adaptation"))
+    name, figs = model.protocol_row(model.ds2_figures(), "detected", adapted=adapted)
     captions = " ".join(c.value for c in at.caption)
     assert f"SVEB Se {figs['SVEB Se']:.1f}" in captions and name in captions
     at = _open_local(at, "100")  # a DS2 record: no warning
@@ -222,6 +224,18 @@ def test_ds2_figures_read_from_the_evaluation_file(tmp_path):
     assert figs["reference beats"]["SVEB Se"] == 40.5
     assert model.protocol_row(figs, "reference")[0] == "reference beats"
     assert model.protocol_row(figs, "reference", adapted=True)[0].startswith("automatic, adapted")
+    # Protocol tables after the first add rows; per-record tables and reviewer protocols are not protocols
+    # of automatic labels.
+    with (tmp_path / "EVALUATION.md").open("a") as f:
+        f.write("\n| protocol | beats scored | VEB Se | VEB +P | SVEB Se | SVEB +P | Accuracy |\n|---|---|---|---|---|---|---|\n"
+                "| automatic, adapted, rules (default of --adapt) | 10 | 93 | 94 | 25 | 28 | 93 |\n"
+                "| reviewer in the loop, k = 20 beats | 9 | 97 | 99 | 90 | 95 | 99 |\n"
+                "| reference beats | 1 | 1 | 1 | 1 | 1 | 1 |\n\n"
+                "| record | VEB Se | VEB +P | SVEB Se | SVEB +P |\n|---|---|---|---|---|\n| 100 | 1 | 2 | 3 | 4 |\n")
+    figs = model.ds2_figures(tmp_path)
+    assert figs["reference beats"]["SVEB Se"] == 40.5 and "100" not in figs
+    assert model.protocol_row(figs, "detected", adapted=True)[0] == "automatic, adapted, rules (default of --adapt)"
+    assert "review" not in model.protocol_row(figs, "reference")[0]
     assert model.ds2_figures(tmp_path / "missing") == {}
     (tmp_path / "beat_lstm.json").write_text('{"train": {"records": ["101"], "val_records": ["106"]}}')
     assert model.training_records(tmp_path) == {"beat": {"101", "106"}}

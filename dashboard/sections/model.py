@@ -73,38 +73,48 @@ def _number(cell: str) -> float | None:
 
 def ds2_figures(models_dir: Path | None = None) -> dict[str, dict[str, float]]:
     """The beat model's gross DS2 figures (%), per protocol, read from models/EVALUATION.md:
-    ``{"reference beats": {"VEB Se": 91.8, ...}, ...}``. Only our model's rows: the targets
-    and the published methods (rows naming "et al") are left out. Empty when the file is
-    missing or has no such table."""
+    ``{"reference beats": {"VEB Se": 91.8, ...}, "automatic, adapted ...": {...}, ...}``, from
+    every table with VEB and SVEB columns whose rows are protocols (not records); a protocol
+    keeps its first figures (the later tables repeat them on subsets). Only our model's rows:
+    the targets and the published methods (rows naming "et al") are left out. Empty when the
+    file is missing or has no such table."""
     path = (models_dir or MODELS) / "EVALUATION.md"
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return {}
+    out: dict[str, dict[str, float]] = {}
     for table in markdown_tables(text):
         head = table[0]
-        if "VEB Se" in head and "SVEB Se" in head:
-            out = {}
-            for row in table[1:]:
-                name = row[0].strip("* ")
-                if not name or name.lower().startswith("target") or "et al" in name:
-                    continue
-                vals = {h: _number(c) for h, c in zip(head[1:], row[1:]) if _number(c) is not None}
-                if vals:
-                    out[name] = vals
-            return out
-    return {}
+        if "VEB Se" not in head or "SVEB Se" not in head or head[0].strip().lower() in ("record", "records"):
+            continue
+        for row in table[1:]:
+            name = row[0].strip("* ")
+            if not name or name.lower().startswith("target") or "et al" in name or name.isdigit() or name in out:
+                continue
+            vals = {h: _number(c) for h, c in zip(head[1:], row[1:]) if _number(c) is not None}
+            if vals:
+                out[name] = vals
+    return out
 
 
 def protocol_row(figures: dict[str, dict], beat_source: str, adapted: bool = False) -> tuple[str, dict] | None:
-    """The protocol row of :func:`ds2_figures` that matches how this record was analysed
-    (reference or detected beats; adapted or not), else the first one."""
-    if not figures:
+    """The protocol row of :func:`ds2_figures` that matches how this record was labelled: the
+    same kind of labels first (adapted to the record or not; the adaptation ``--adapt`` uses by
+    default first), then the same beats (reference or detected). No reviewer protocol: its
+    figures depend on which beats were reviewed."""
+    rows = [n for n in figures if "review" not in n.lower() and "patient-specific" not in n.lower()]
+    if not rows:
         return None
     want = "reference" if beat_source == "reference" else "detect"
-    ranked = sorted(figures, key=lambda n: (want not in n.lower() and not (want == "detect" and "end to end" in n.lower()),
-                                           ("adapt" in n.lower()) != adapted, "review" in n.lower()))
-    return ranked[0], figures[ranked[0]]
+
+    def rank(n: str) -> tuple:
+        low = n.lower()
+        same_beats = want in low or (want == "detect" and "end to end" in low)
+        return (("adapt" in low) != adapted, adapted and "default" not in low, not same_beats)
+
+    best = sorted(rows, key=rank)[0]
+    return best, figures[best]
 
 
 def rhythm_figures(models_dir: Path | None = None) -> dict[str, float]:

@@ -434,7 +434,7 @@ def _worth(plain) -> None:
     from dashboard.sections import model as model_files
     from dashboard.sections.overview import model_facts
 
-    row = model_files.protocol_row(model_facts()["beat"], plain.beat_source)
+    row = model_files.protocol_row(model_facts()["beat"], plain.beat_source, adapted=bool(plain.model.get("adaptation")))
     if row is None:
         return
     name, f = row
