@@ -211,6 +211,7 @@ def main() -> None:
                    help="assumed peak memory of one 24-h record (README: 1.9 GB without the classifiers)")
     p.add_argument("--ddp-epochs", type=int, default=4)
     p.add_argument("--ddp-seeds", type=int, nargs="+", default=[1337, 7])
+    p.add_argument("--name", help="results file name (default scale.json, or scale_batch/scale_ddp.json with --skip-*)")
     p.add_argument("--skip-batch", action="store_true")
     p.add_argument("--skip-ddp", action="store_true")
     args = p.parse_args()
@@ -227,8 +228,8 @@ def main() -> None:
             res["ddp"] = bench_ddp(args, env, tmp)
     res["load_avg_at_end"] = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "scale.json" if not (args.skip_batch or args.skip_ddp) else \
-        ("scale_ddp.json" if args.skip_batch else "scale_batch.json")
+    name = args.name or ("scale.json" if not (args.skip_batch or args.skip_ddp) else
+                         ("scale_ddp.json" if args.skip_batch else "scale_batch.json"))
     (RESULTS / name).write_text(json.dumps(res, indent=2, default=str))
     print(f"load average {res['load_avg_at_start'][0]:.1f} at start, {res['load_avg_at_end'][0]:.1f} at end "
           f"(2 cores shared: timings are pessimistic); written to {RESULTS / name}")

@@ -133,6 +133,15 @@ def test_failed_record_is_retried_and_recovers(archive, mitdb_dir):
     assert (summary.n_skipped, summary.n_ok, summary.n_failed) == (5, 1, 0)
     rec = pd.read_parquet(out / "records.parquet")
     assert (rec["status"] == "ok").all() and len(rec) == 6
+    # Nothing left to do: records.parquet is read, not rewritten; lost, it is rebuilt from _state/.
+    stamp = (out / "records.parquet").stat().st_mtime_ns
+    summary = run_batch(find_records([str(src)]), out, workers=2, progress=False)
+    assert (summary.n_skipped, summary.n_ok, summary.workers) == (6, 0, 0)
+    assert (out / "records.parquet").stat().st_mtime_ns == stamp
+    (out / "records.parquet").unlink()
+    summary = run_batch(find_records([str(src)]), out, workers=2, progress=False)
+    assert summary.n_skipped == 6
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "records.parquet"), rec)
 
 
 def test_cli_batch_command(archive, tmp_path, mitdb_dir, capsys):

@@ -7,16 +7,19 @@
 - :mod:`.report`: the HTML summary of an archive (``make batch-report``).
 
 Ray is optional (``make setup-scale``); everything but the runner works without it.
+Names are imported on first use, so that ``python -m ecg_lstm analyze`` (whose parser
+lists ``batch``) does not pay for pyarrow or Ray.
 """
-from .results import read_beats
-from .sources import RecordTask, find_records
-from .worker import AnalysisOptions
+from __future__ import annotations
 
-__all__ = ["AnalysisOptions", "RecordTask", "find_records", "read_beats", "run_batch"]
+import importlib
+
+_NAMES = {"AnalysisOptions": ".worker", "RecordTask": ".sources", "find_records": ".sources",
+          "read_beats": ".results", "run_batch": ".runner", "BatchSummary": ".runner"}
+__all__ = sorted(_NAMES)
 
 
-def run_batch(*args, **kwargs):
-    """See :func:`ecg_lstm.batch.runner.run_batch` (imported on use: it needs Ray)."""
-    from .runner import run_batch as _run
-
-    return _run(*args, **kwargs)
+def __getattr__(name: str):
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

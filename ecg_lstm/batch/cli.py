@@ -55,5 +55,8 @@ def run(args) -> int:
     except ECGError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume (finished records are kept)", file=sys.stderr)
+        return 130
     print(summary.text())
     return 1 if summary.n_failed else 0

@@ -146,6 +146,20 @@ def load_state(out: Path) -> pd.DataFrame:
     return _typed(table.to_pandas())
 
 
+def current_state(out: Path) -> tuple[pd.DataFrame, bool]:
+    """(every record row so far, whether records.parquet must be rebuilt).
+
+    When records.parquet is newer than every ``_state/`` file it is read alone (one file
+    instead of one per record: a rerun of a finished archive stays quick).
+    """
+    out = Path(out)
+    files = list((out / "_state" / "records").glob("*.parquet"))
+    summary = out / "records.parquet"
+    if files and summary.is_file() and max(f.stat().st_mtime_ns for f in files) <= summary.stat().st_mtime_ns:
+        return _typed(pd.read_parquet(summary)), False
+    return load_state(out), bool(files) or not summary.is_file()
+
+
 def done_ids(out: Path, state: pd.DataFrame) -> set[str]:
     """Records a rerun skips: analysed without error and with their beats on disk."""
     ok = state.loc[state["status"] == STATUS_OK, "record_id"]

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..errors import MissingDependencyError, ModelError
-from .results import STATUS_OK, consolidate, done_ids, failure_row, load_state, save_result
+from ..errors import ECGError, MissingDependencyError, ModelError
+from .results import STATUS_OK, consolidate, current_state, done_ids, failure_row, save_result
 from .sources import RecordTask
 from .worker import AnalysisOptions, RecordWorker
 
@@ -89,6 +89,9 @@ def start_ray(address: str | None = None, workers: int | None = None):
     # switch for single-machine use (named for the platforms where it is the default)
     # makes every Ray server (GCS, raylet, workers) listen on the loopback only.
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # inherited by Ray's processes
+    # Ray lowers its workers' priority (nice +15) to keep its own servers responsive; here the
+    # workers are the whole job, and on a shared machine a niced worker waits behind everyone.
+    os.environ.setdefault("RAY_worker_niceness", "0")
     from ray._private import ray_constants
 
     ray_constants.ENABLE_RAY_CLUSTER = False  # read at call time; ray may be imported already
@@ -113,7 +116,8 @@ def run_batch(tasks: list[RecordTask], out: str | Path, opts: AnalysisOptions = 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    done = done_ids(out, load_state(out))
+    state, stale = current_state(out)
+    done = done_ids(out, state)
     todo = [t for t in tasks if t.record_id not in done]
     summary = BatchSummary(out, len(tasks), len(tasks) - len(todo), 0, 0, 0.0, 0, 0.0)
     if todo:
@@ -122,13 +126,28 @@ def run_batch(tasks: list[RecordTask], out: str | Path, opts: AnalysisOptions = 
         n = min(n, len(todo))
         summary.workers = n
         actors = _actors(ray, n, out, opts)
-        errors = [e for e in ray.get([a.ready.remote() for a in actors]) if e]
-        if errors:  # a model that does not load would fail every record: stop now, with the reason
-            raise ModelError(errors[0])
-        _drive(ray, actors, todo, out, summary, progress)
-    consolidate(out)
+        try:
+            _check_ready(ray, actors)
+            _drive(ray, actors, todo, out, summary, progress)
+        finally:  # free the workers' CPUs (and the models' memory) now, also after an error
+            for a in actors:
+                ray.kill(a)
+    if todo or stale:
+        consolidate(out)
     summary.wall_s = time.perf_counter() - t0
     return summary
+
+
+def _check_ready(ray, actors: list) -> None:
+    """Wait for every actor to load the models; a model that does not load stops the batch with the reason."""
+    try:
+        errors = [e for e in ray.get([a.ready.remote() for a in actors]) if e]
+    except Exception as e:  # noqa: BLE001 - a worker process that cannot even start (import, memory)
+        first = (str(e).strip().splitlines() or [""])[-1][:300]
+        raise ECGError(f"the Ray workers could not start ({type(e).__name__}: {first}); on a cluster, every "
+                       "node needs ecg-lstm and requirements-scale.txt installed") from None
+    if errors:  # it would fail every record: stop now
+        raise ModelError(errors[0])
 
 
 def _actors(ray, n: int, out: Path, opts: AnalysisOptions) -> list:
