@@ -615,3 +615,24 @@ def test_model_card_figures_drawn_from_the_models_folder(monkeypatch, tmp_path):
     md = " ".join(m.value for m in at.markdown)
     assert "![" not in md and "text" in md and "more" in md
     assert len(at.get("image")) == 1
+
+
+def test_corrections_in_a_zip_and_a_corrupt_corrections_file(monkeypatch, cuts):
+    import zipfile
+
+    from dashboard.sections import review
+
+    at, corrections = _correct_some(_upload(_app(monkeypatch), _files(cuts / "c232")))
+    cor = review.corrections_bytes(at.session_state["analysis"], at.session_state["reviews"][at.session_state["record_key"]])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data, _ in _files(cuts / "c232"):
+            zf.writestr(f"c232/{name}", data)
+        zf.writestr("c232/c232.cor", cor)
+    at2 = _upload(_app(monkeypatch), [("c232.zip", buf.getvalue(), "application/zip")])
+    assert at2.session_state["reviews"][at2.session_state["record_key"]]["corrections"] == corrections
+    # A corrupt corrections file: the record opens without it, and the page says why.
+    at3 = _upload(_app(monkeypatch), _files(cuts / "c232") + [("c232.cor", b"\x00garbage" * 7, "application/octet-stream")])
+    assert at3.session_state["analysis"].record.name == "c232"
+    assert "reviewed" not in at3.session_state["analysis"].beats
+    assert any("could not be read" in e.value for e in at3.error)

@@ -227,6 +227,10 @@ def _load_incoming(state) -> None:
     except (ECGError, OSError) as e:
         state["review_error"] = f"{file_name} could not be read: {e}"
         return
+    if not len(samples):
+        state["review_error"] = (f"{file_name} could not be read as corrections: it holds no beat annotation; "
+                                 "the record is shown without corrections.")
+        return
     from ecg_lstm.corrections import match_labels
 
     peaks = plain.beats["sample"].to_numpy(np.int64)
