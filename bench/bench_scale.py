@@ -51,16 +51,24 @@ def run(cmd: list[str], env=None, label: str = "") -> float:
 
 
 def make_archive(data_dir: Path, dest: Path, repeat: int) -> tuple[list[str], float, int]:
-    """``dest/repNN/<record>`` links to every MIT-BIH record, ``repeat`` times; (paths, hours, .dat bytes)."""
+    """``dest/rNN_<record>``: every MIT-BIH record ``repeat`` times; (paths, hours of ECG, .dat bytes).
+
+    Each copy gets its own record name (a rewritten header; signal and annotation files are
+    links), so that the CLI, which refuses two records of one name in one run, takes them all.
+    """
     names = (data_dir / "RECORDS").read_text().split()
+    dest.mkdir(parents=True)
     paths, nbytes = [], 0
     for k in range(repeat):
-        d = dest / f"rep{k:02d}"
-        d.mkdir(parents=True)
         for n in names:
-            for ext in ("hea", "dat", "atr"):
-                (d / f"{n}.{ext}").symlink_to((data_dir / f"{n}.{ext}").resolve())
-            paths.append(str(d / n))
+            new = f"r{k:02d}_{n}"
+            lines = (data_dir / f"{n}.hea").read_text().splitlines()
+            lines[0] = " ".join([new] + lines[0].split()[1:])
+            lines = [ln.replace(f"{n}.dat", f"{new}.dat") if not ln.startswith("#") else ln for ln in lines]
+            (dest / f"{new}.hea").write_text("\n".join(lines) + "\n")
+            for ext in ("dat", "atr"):
+                (dest / f"{new}.{ext}").symlink_to((data_dir / f"{n}.{ext}").resolve())
+            paths.append(str(dest / new))
             nbytes += (data_dir / f"{n}.dat").stat().st_size
     return paths, len(paths) * 0.5, nbytes  # every MIT-BIH record is 30 min (650,000 samples at 360 Hz)
 
@@ -77,9 +85,10 @@ def bench_batch(args, env, tmp: Path) -> dict:
     print(f"input: {n} records ({hours:.0f} h of ECG, {in_bytes / 1e6:.0f} MB of signal) = "
           f"MIT-BIH x {args.repeat}", flush=True)
     res = {"records": n, "ecg_hours": hours, "input_bytes": in_bytes}
-    listing = tmp / "records.txt"
-    listing.write_text("\n".join(paths) + "\n")
     cli = run([PY, "-m", "ecg_lstm", "analyze", *paths, "--out-dir", str(tmp / "cli")], env, "analyze")
+    n_cli = len(list((tmp / "cli").glob("*.json")))
+    if n_cli != n:
+        raise RuntimeError(f"the CLI analysed {n_cli} of {n} records")
     res["cli"] = {"wall_s": cli, "ecg_h_per_h": hours / (cli / 3600), "s_per_record": cli / n}
     print(f"sequential CLI: {cli:.1f} s, {cli / n:.3f} s/record, {hours / (cli / 3600):.0f} h of ECG per hour", flush=True)
     for w in args.workers:

@@ -231,6 +231,21 @@ def test_batch_report(archive, tmp_path):
     assert main([str(tmp_path / "none")]) == 2
 
 
+def test_worker_adapt_is_analyze_adapt(mitdb_dir, tmp_path):
+    """The worker body (no Ray needed) with --adapt labels the beats as `analyze --adapt` does."""
+    from ecg_lstm.batch.sources import RecordTask
+    from ecg_lstm.batch.worker import RecordWorker
+    from ecg_lstm.cli import main
+
+    row, events = RecordWorker(str(tmp_path / "b"), AnalysisOptions(adapt=True)).run(
+        RecordTask("m/119", str(mitdb_dir / "119")))
+    assert row["status"] == "ok", row.get("error")
+    assert main(["analyze", str(mitdb_dir / "119"), "--adapt", "--out-dir", str(tmp_path / "c")]) == 0
+    csv = pd.read_csv(tmp_path / "c" / "119.csv", keep_default_na=False)
+    assert (read_beats(tmp_path / "b", "m/119")["label"].to_numpy() == csv["label"].to_numpy()).all()
+    assert row["n_V"] == json.loads((tmp_path / "c" / "119.json").read_text())["vitals"]["beat_counts"]["V"]
+
+
 def test_missing_ray_names_the_make_target(monkeypatch):
     from ecg_lstm.batch.runner import import_ray
 

@@ -29,6 +29,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     b.add_argument("--model", help="beat classifier weights (default: the shipped model)")
     b.add_argument("--rhythm-model", help="rhythm classifier weights (default: the shipped model)")
     b.add_argument("--no-classify", action="store_true", help="only detect beats and compute vitals")
+    b.add_argument("--adapt", action="store_true",
+                   help="adapt the beat classifier to each record without labels (as analyze --adapt)")
     b.add_argument("--max-hours", type=float, default=48.0, help="refuse records longer than this (default 48)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     return b
@@ -46,7 +48,7 @@ def run(args) -> int:
     lead = int(args.lead) if args.lead is not None and args.lead.isdigit() else args.lead
     opts = AnalysisOptions(lead=lead, reference_beats=args.reference_beats, annotator=args.annotator, fs=args.fs,
                            max_hours=args.max_hours, model=args.model, rhythm_model=args.rhythm_model,
-                           classify=not args.no_classify)
+                           classify=not args.no_classify, adapt=args.adapt)
     try:
         tasks = find_records(args.sources, download_dir=args.download_dir, exclude=args.out,
                              progress=False if args.quiet else None)

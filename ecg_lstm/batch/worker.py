@@ -32,6 +32,7 @@ class AnalysisOptions:
     model: str | None = None
     rhythm_model: str | None = None
     classify: bool = True
+    adapt: bool = False  # adapt the beat classifier to each record without labels (analyze --adapt)
 
 
 class _Timed:
@@ -70,7 +71,7 @@ def load_models(opts: AnalysisOptions, device: str = "cpu"):
 
     clf = BeatClassifier.load(opts.model)
     rhythm = RhythmClassifier.load(opts.rhythm_model)
-    if device != "cpu":
+    if device != "cpu" and not opts.adapt:  # adaptation fine-tunes the networks: kept on the CPU
         from .device import beat_classifier_on
         clf = beat_classifier_on(clf, device)
     # The name says the training date; the digest tells two weights files apart for sure.
@@ -106,18 +107,20 @@ class RecordWorker:
 
         o = self.opts
         t0 = time.perf_counter()
-        clf = _Timed(self.clf) if self.clf is not None else None
+        # The adaptation works on the classifier itself: no timing stand-in there.
+        clf = _Timed(self.clf) if self.clf is not None and not o.adapt else self.clf
         rhythm = _Timed(self.rhythm) if self.rhythm is not None else None
         try:
             rec = read_record(task.path, annotator=o.annotator, fs=o.fs, max_hours=o.max_hours)
             t1 = time.perf_counter()
-            res = analyze_record(rec, lead=o.lead, reference_beats=o.reference_beats, classifier=clf, rhythm=rhythm)
+            res = analyze_record(rec, lead=o.lead, reference_beats=o.reference_beats, classifier=clf, rhythm=rhythm,
+                                 **({"adapt": True} if o.adapt else {}))
             t2 = time.perf_counter()
             write_beats(res, self.out, task.record_id)
             row, events = record_row(res, task.record_id, task.path)
             t3 = time.perf_counter()
             row.update(read_s=t1 - t0, analyze_s=t2 - t1, write_s=t3 - t2,
-                       model_s=(clf.seconds if clf else 0.0) + (rhythm.seconds if rhythm else 0.0))
+                       model_s=sum(m.seconds for m in (clf, rhythm) if isinstance(m, _Timed)))
         except ECGError as e:
             row, events = failure_row(task.record_id, task.path, e), None
         except Exception as e:  # noqa: BLE001 - one record's unforeseen failure must not stop the batch
