@@ -140,10 +140,7 @@ def _preview(record):
     from dashboard.plain import md_escape
 
     idx = record.lead_index(None)
-    # The main area, although the record is opened from the sidebar: ``st._main`` is the
-    # only handle on it there (Streamlit's own cache replay maps it), and the placeholder is
-    # created here, inside the cached function, so that a replay stays valid.
-    slot = st._main.empty()
+    slot = _main_area_placeholder()
     with slot.container():
         st.caption(f"{md_escape(record.name)}: the first seconds of lead {md_escape(record.lead_names[idx])} while "
                    "the record is analysed (progress in the sidebar); beats, events and vitals follow.")
@@ -152,6 +149,27 @@ def _preview(record):
         st.plotly_chart(trace.unchecked(fig), key="preview_chart", width="content",
                         config={"displayModeBar": False, "staticPlot": True})
     return slot
+
+
+def _main_area_placeholder():
+    """An ``st.empty()`` in the main area, although records are opened inside the sidebar.
+
+    Streamlit has no public handle on the main area inside ``with st.sidebar``: its root
+    element follows the innermost ``with`` block. So the block stack is left empty for the
+    one call (Streamlit's own ``context_dg_stack``). The placeholder is made here, inside
+    the cached function, so that a cache replay stays valid (a replay puts the emptied
+    placeholder wherever the caller is, harmlessly). Should Streamlit rename its internals,
+    the preview falls back to where the caller is: in the sidebar, still shown."""
+    try:
+        from streamlit.delta_generator_singletons import context_dg_stack
+
+        token = context_dg_stack.set(context_dg_stack.get()[:1])
+    except (ImportError, AttributeError, TypeError):
+        return st.empty()
+    try:
+        return st.empty()
+    finally:
+        context_dg_stack.reset(token)
 
 
 @st.cache_data(max_entries=3, show_spinner=False)

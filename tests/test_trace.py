@@ -359,3 +359,34 @@ def test_absurd_amplitudes_never_break_the_page(monkeypatch):
                 assert [y0, y1] != normal
         at.button(key="trace_next").click()
         _run(at)
+
+
+def test_long_record_preview_and_cache_replay(monkeypatch, mitdb_dir, tmp_path):
+    """A long record shows its first seconds while it is analysed (here "long" is lowered
+    to a minute); opening it again from Streamlit's cache replays that without error, and
+    no preview is left on the page."""
+    import wfdb
+
+    from dashboard import loading
+
+    monkeypatch.setattr(loading, "PREVIEW_FROM_S", 60.0)
+    drawn, preview = [], loading._preview
+    monkeypatch.setattr(loading, "_preview", lambda record: drawn.append(preview(record)) or drawn[-1])
+    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
+    stems = []
+    for name, seconds in (("119", 95), ("100", 75)):
+        rec = wfdb.rdrecord(str(mitdb_dir / name), sampto=360 * seconds, physical=False)
+        rec.record_name, rec.file_name = f"p{name}", [f"p{name}.dat"] * rec.n_sig
+        rec.wrsamp(write_dir=str(tmp_path))
+        stems.append(tmp_path / f"p{name}")
+    files = [[(f"{s.name}.{e}", Path(f"{s}.{e}").read_bytes(), "application/octet-stream") for e in ("hea", "dat")]
+             for s in stems]
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    for f in (files[0], files[1], files[0]):  # the third opening is a cache hit
+        at.file_uploader(key="upload").set_value(f)
+        _run(at)
+        assert not at.error, [e.value for e in at.error]
+        assert not [e for e in at.get("plotly_chart") if e.proto.id.endswith("-preview_chart")]
+        assert at.session_state["analysis"].record.name == f[0][0].split(".")[0]
+    assert len(drawn) == 2 and all(d is not None for d in drawn)  # drawn while computing, replayed after
