@@ -636,3 +636,38 @@ def test_corrections_in_a_zip_and_a_corrupt_corrections_file(monkeypatch, cuts):
     assert at3.session_state["analysis"].record.name == "c232"
     assert "reviewed" not in at3.session_state["analysis"].beats
     assert any("could not be read" in e.value for e in at3.error)
+
+
+def test_labels_as_shipped_or_adapted_to_the_record(monkeypatch, cuts):
+    """The Review tab's switch: the shipped model's own labels instead of those adapted to the
+    record (the default), the whole page following; and back."""
+    from dashboard.sections import review
+
+    at = _review_tab(_upload(_app(monkeypatch), _files(cuts / "c208")))
+    plain = at.session_state["analysis"]
+    if not plain.model.get("adaptation"):
+        pytest.skip("the analysis is not adapted to the record")
+    assert any("adapted to this record (no labels)" in c.value for c in at.caption)
+    at.toggle(key="review_unsupervised").set_value(False)
+    at = _run(at)
+    shipped = at.session_state["analysis"]
+    want, _ = review.adapter(at.session_state["record_key"], plain).plain()
+    assert list(shipped.beats["label"]) == list(want)
+    assert at.session_state["analysis_key"] != at.session_state["record_key"]
+    assert any("the shipped model as is" in c.value for c in at.caption)
+    # Switching tabs keeps the choice; a correction applies on top of the shipped labels.
+    at = _review_tab(_open_tab(at, "Events"))
+    assert at.session_state["analysis"] is shipped
+    at.session_state["selected_beat"] = 2
+    at = _run(at)
+    at.button(key="beat_as_F").click()
+    at = _run(at)
+    b = at.session_state["analysis"]
+    assert b.beats["label"].iloc[2] == "F"
+    others = np.arange(len(b.beats)) != 2
+    assert list(b.beats["label"][others]) == list(np.asarray(want)[others])
+    at.button(key="review_undo").click()
+    at = _run(at)
+    at.toggle(key="review_unsupervised").set_value(True)
+    at = _run(at)
+    assert at.session_state["analysis"] is plain

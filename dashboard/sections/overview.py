@@ -59,16 +59,14 @@ def training_record(rec, trained_on: dict[str, set[str]]) -> list[str]:
 
 def label_origin(analysis) -> str:
     """Where the beat labels come from, in words."""
+    state = st.session_state
     n_rev = int(analysis.beats["reviewed"].sum()) if "reviewed" in analysis.beats else 0
-    plain = st.session_state.get("analysis_plain", analysis)  # the analysis before any correction
-    adaptation = plain.model.get("adaptation") if isinstance(plain.model, dict) else None
+    model = ("the model, adapted to this record (no labels)" if state.get("labels_unsupervised")
+             else "the shipped model as is")
     if n_rev:
-        return (f"{n_rev:,} beats labelled by the reviewer, the others by the model"
-                + (", adapted to the reviewed beats" if st.session_state.get("labels_adapted") else
-                   ", adapted to this record (no labels)" if adaptation == "unsupervised" else ""))
-    if adaptation == "unsupervised":
-        return "the model, adapted to this record (no labels)"
-    return "the shipped model as is" + (f" ({adaptation})" if adaptation else "")
+        return (f"{n_rev:,} beats labelled by the reviewer, the others by "
+                + ("the model adapted to the reviewed beats" if state.get("labels_adapted") else model))
+    return model
 
 
 def ds2_line(facts: dict, beat_source: str, adapted: bool = False) -> str | None:
@@ -139,8 +137,7 @@ def render(analysis) -> None:
     notes = []
     if not hrv["applicable"]:
         notes.append("HRV not applicable: " + hrv["reason"] + ".")
-    plain = st.session_state.get("analysis_plain", analysis)
-    adapted = bool(st.session_state.get("labels_adapted")) or bool(plain.model.get("adaptation"))
+    adapted = bool(st.session_state.get("labels_adapted") or st.session_state.get("labels_unsupervised"))
     line = ds2_line(facts, analysis.beat_source, adapted=adapted)
     if counts:
         notes.append(f"Labels from {label_origin(analysis)}." + (" " + line if line else ""))

@@ -88,16 +88,19 @@ def _push(rev: dict) -> None:
     del rev["history"][:-MAX_UNDO]
 
 
-def signature(rev: dict | None) -> str:
-    """Short hash of what the labels depend on (corrections and whether adapted); kept in
-    ``rev`` until they change (a relabelled 24 h template holds some 100,000 beats)."""
-    if not rev or not rev["corrections"]:
-        return ""
-    key = rev.get("version", 0)
-    if rev.get("_sig", (None,))[0] != key:
-        items = sorted(rev["corrections"].items())
-        rev["_sig"] = (key, hashlib.sha256(repr((items, rev["adapted"])).encode()).hexdigest()[:10])
-    return rev["_sig"][1]
+def signature(rev: dict | None, as_shipped: bool = False) -> str:
+    """Short hash of what the labels depend on (corrections, whether adapted to them, and
+    whether the model's own labels are taken as shipped rather than adapted to the record);
+    "" for the analysis as opened. Kept in ``rev`` until the corrections change (a relabelled
+    24 h template holds some 100,000 beats)."""
+    sig = ""
+    if rev and rev["corrections"]:
+        key = rev.get("version", 0)
+        if rev.get("_sig", (None,))[0] != key:
+            items = sorted(rev["corrections"].items())
+            rev["_sig"] = (key, hashlib.sha256(repr((items, rev["adapted"])).encode()).hexdigest()[:10])
+        sig = rev["_sig"][1]
+    return ("s" + sig) if as_shipped else sig
 
 
 def reviews() -> dict:
@@ -126,9 +129,12 @@ def adapter(record_key: str, _plain):
     return RecordAdapter(clf, ecg, rec.fs, _plain.beats["sample"].to_numpy(np.int64))
 
 
-def reviewed_labels(plain, ad, corrections: dict, adapted: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(labels, probabilities, reviewed mask) of every beat: the model's, the reviewed beats
-    overriding them, and with ``adapted`` the rest relabelled from the reviewed ones."""
+def reviewed_labels(plain, ad, corrections: dict, adapted: bool,
+                    as_shipped: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labels, probabilities, reviewed mask) of every beat: the model's (those of the opened
+    analysis, or with ``as_shipped`` the shipped model's, not adapted to the record), the
+    reviewed beats overriding them, and with ``adapted`` the rest relabelled from the reviewed
+    ones."""
     samples = plain.beats["sample"].to_numpy(np.int64)
     rs = np.fromiter(corrections, np.int64, len(corrections))
     idx = np.searchsorted(samples, rs)
@@ -139,7 +145,11 @@ def reviewed_labels(plain, ad, corrections: dict, adapted: bool) -> tuple[np.nda
         labels, probs = ad.with_labels(idx, list(labs))
         labels = np.asarray(labels, dtype=object)
     else:
-        labels = plain.beats["label"].to_numpy(dtype=object).copy()
+        if as_shipped and ad is not None:
+            labels, probs = ad.plain()
+            labels, probs = np.asarray(labels, dtype=object).copy(), np.asarray(probs, float).copy()
+        else:
+            labels = plain.beats["label"].to_numpy(dtype=object).copy()
         labels[idx] = labs
         probs[idx] = np.eye(len(LABELS))[[LABELS.index(x) for x in labs]]
     mask = np.zeros(len(samples), bool)
@@ -148,16 +158,18 @@ def reviewed_labels(plain, ad, corrections: dict, adapted: bool) -> tuple[np.nda
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def relabelled(record_key: str, sig: str, _plain, _rev: dict):
+def relabelled(record_key: str, sig: str, _plain, _rev: dict | None, as_shipped: bool = False):
     """The analysis of the record with the reviewed (and adapted) labels: beats and signal
     quality as they were, vitals, rhythm and events from the new labels (``analyze.relabel``)."""
     from ecg_lstm.analyze import relabel
 
     plain = _plain
-    labels, probs, mask = reviewed_labels(plain, adapter(record_key, plain), _rev["corrections"], _rev["adapted"])
+    corrections, adapted = (_rev["corrections"], _rev["adapted"]) if _rev else ({}, False)
+    labels, probs, mask = reviewed_labels(plain, adapter(record_key, plain), corrections, adapted, as_shipped)
     _, rhythm, _ = loading.models()
-    base = plain.model.get("beat_classifier", "beat classifier")
-    name = f"{base} + {int(mask.sum())} reviewed beats" + (" (rest adapted to them)" if _rev["adapted"] else "")
+    base = plain.model.get("beat_classifier", "beat classifier") + (" as shipped" if as_shipped else "")
+    name = base + (f" + {int(mask.sum())} reviewed beats" if mask.any() else "") + \
+        (" (rest adapted to them)" if adapted and mask.any() else "")
     out = relabel(plain, labels, probs, name, rhythm=rhythm)
     out.beats["reviewed"] = mask
     return out
@@ -182,31 +194,37 @@ def sync() -> None:
     state.pop("incoming_corrections", None)
     key, plain = state["record_key"], state["analysis_plain"]
     rev = reviews().get(key)
-    sig = signature(rev)
+    # The opened analysis is adapted to the record (no labels); the reviewer may ask for the
+    # shipped model's own labels instead (the Review tab's switch).
+    as_shipped = bool(state.get("labels_as_shipped")) and bool(plain.model.get("adaptation"))
+    sig = signature(rev, as_shipped)
     if sig != state.get("review_applied"):
         if sig:
             try:
                 with st.spinner("Relabelling the record: vitals, rhythm and events follow the labels..."):
-                    state["analysis"] = relabelled(key, sig, plain, rev)
+                    state["analysis"] = relabelled(key, sig, plain, rev, as_shipped)
             except ECGError as e:  # e.g. a label the adaptation refuses: nothing else is lost
                 state["review_error"] = f"The corrections could not be applied ({e}); the last one is undone."
-                if not undo(rev):
+                if rev is not None and not undo(rev):
                     rev["corrections"], rev["adapted"] = {}, False
                     touch(rev)
-                sig = signature(rev)
+                sig = signature(rev, as_shipped)
                 state["analysis"] = plain
                 if sig:
                     try:
-                        state["analysis"] = relabelled(key, sig, plain, rev)
-                    except ECGError:
-                        rev["corrections"], rev["adapted"], sig = {}, False, ""
-                        touch(rev)
+                        state["analysis"] = relabelled(key, sig, plain, rev, as_shipped)
+                    except ECGError:  # back to the analysis as opened
+                        if rev is not None:
+                            rev["corrections"], rev["adapted"] = {}, False
+                            touch(rev)
+                        state["labels_as_shipped"], as_shipped, sig = False, False, ""
         else:
             state["analysis"] = plain
         state["review_applied"] = sig
     state["analysis_key"] = key + (f"-r{sig}" if sig else "")
     state["review_shown_key"] = state["analysis_key"]
     state["labels_adapted"] = bool(rev and rev["adapted"] and rev["corrections"])
+    state["labels_unsupervised"] = bool(plain.model.get("adaptation")) and not as_shipped
 
 
 def _load_incoming(state) -> None:
@@ -405,6 +423,8 @@ def render(analysis) -> None:
     if ad is None or not (plain.beats["label"].astype(str) != "").any():
         st.info("The beat classifier is not available: there are no labels to review.")
         return
+    if plain.model.get("adaptation"):
+        _model_switch()
     n_corr = len(rev["corrections"])
     top = st.columns([3, 1, 1, 2])
     top[0].markdown(f"**{n_corr:,} reviewed beats**" + (" · rest of the record adapted to them" if rev["adapted"]
@@ -433,12 +453,29 @@ def render(analysis) -> None:
     _templates(analysis, rev, query, T)
 
 
+def _model_switch() -> None:
+    """Labels of the model adapted to this record (the default), or as shipped. Kept outside
+    the widget's own state, which Streamlit forgets while the tab is closed."""
+    state = st.session_state
+    state["review_unsupervised"] = not state.get("labels_as_shipped", False)
+
+    def changed() -> None:
+        state["labels_as_shipped"] = not state["review_unsupervised"]
+
+    st.toggle("Model adapted to this record (no labels needed)", key="review_unsupervised", on_change=changed,
+              help="On: the model's labels are pooled over each template of this record and checked against "
+                   "its rhythm (chosen on DS1; see the DS2 figures). Off: the shipped model's labels as they are.")
+    if state.get("labels_unsupervised") == state.get("labels_as_shipped"):
+        _changed()  # switched in this run of the tab: the whole page follows
+
+
 def _worth(plain) -> None:
     """What the model's labels are worth on unseen patients, per class: where review pays."""
     from dashboard.sections import model as model_files
     from dashboard.sections.overview import model_facts
 
-    row = model_files.protocol_row(model_facts()["beat"], plain.beat_source, adapted=bool(plain.model.get("adaptation")))
+    adapted = bool(st.session_state.get("labels_unsupervised") or st.session_state.get("labels_adapted"))
+    row = model_files.protocol_row(model_facts()["beat"], plain.beat_source, adapted=adapted)
     if row is None:
         return
     name, f = row
