@@ -340,12 +340,13 @@ class RecordAdapter:
         probs[pos] = np.eye(len(CLASSES))[y]
         return self._out(probs)
 
-    def unsupervised(self) -> tuple[np.ndarray, np.ndarray]:
-        """Labels and probabilities adapted without labels (``config.unsupervised_method``):
-        ``"rhythm"`` (default) pools each beat's prediction with its template's, then applies
-        the template rhythm rules (``template_rhythm_rules``); ``"pooling"`` only pools
-        (geometric mean of the probabilities, weight ``config.template_pooling``)."""
-        method = self.config.unsupervised_method
+    def unsupervised(self, method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and probabilities adapted without labels (``method``, default
+        ``config.unsupervised_method``): ``"rhythm"`` (default) pools each beat's prediction with
+        its template's, then applies the template rhythm rules (``template_rhythm_rules``);
+        ``"pooling"`` only pools (geometric mean of the probabilities, weight
+        ``config.template_pooling``)."""
+        method = method or self.config.unsupervised_method
         if method not in UNSUPERVISED_METHODS:
             raise ValueError(f"unknown unsupervised_method {method!r}: use one of {', '.join(UNSUPERVISED_METHODS)}")
         if method == "self_training":
