@@ -52,22 +52,23 @@ def _points(key: str) -> list[dict]:
         return []
 
 
-def _clicked(key: str, state: tuple) -> object | None:
+def _clicked(key: str, state: tuple, content=None, deselect_is_click: bool = True) -> object | None:
     """What the user just clicked in widget ``key`` whose selection is now ``state`` (a
     tuple of row numbers or times), or None.
 
     A selection is a state, not a click: clicking the row (or point) already selected
     deselects it, and selecting it again gives the same state as before. So any change
-    counts as a click on what changed: a new item selected, or the selected one
-    deselected. Selecting the same event again after moving away therefore moves back.
-    A selection left over from another record is ignored."""
-    akey = st.session_state.get("analysis_key")
+    counts as a click on what changed: a new item selected, or (``deselect_is_click``) the
+    selected one deselected. Selecting the same event again after moving away therefore
+    moves back. A selection left over from another record, or from another ``content`` of
+    the widget (a table filtered or paged anew), is ignored."""
+    scope = (st.session_state.get("analysis_key"), content)
     prev = st.session_state.get(f"{key}_applied")
-    st.session_state[f"{key}_applied"] = (akey, state)
-    if prev is not None and prev[0] != akey:
+    st.session_state[f"{key}_applied"] = (scope, state)
+    if prev is not None and prev[0] != scope:
         return None
     before = () if prev is None else prev[1]
-    if state == before:
+    if state == before or (not state and not deselect_is_click):
         return None
     return state[0] if state else before[0]
 
@@ -78,7 +79,7 @@ def apply_jumps(analysis) -> None:
         times = st.session_state.get(f"{key}_times")
         if times is None:  # the table's tab has not been drawn yet
             continue
-        row = _clicked(key, tuple(_selected_rows(key)))
+        row = _clicked(key, tuple(_selected_rows(key)), content=hash(tuple(times)))
         if row is not None and row < len(times):
             jump_to(float(times[row]))
     nav = tuple(round(float(p["x"]), 2) for p in _points("nav_chart")[:1] if "x" in p)
@@ -86,7 +87,9 @@ def apply_jumps(analysis) -> None:
     if t is not None:
         jump_to(float(t))
     beat = _clicked_beat(_points("ecg_chart"), len(analysis.beats))
-    beat = _clicked("ecg_chart", () if beat is None else (beat,))
+    # On the trace only a new selection counts: its figure changes with every move, and a
+    # selection the browser drops then must not take the beat back from another panel.
+    beat = _clicked("ecg_chart", () if beat is None else (beat,), deselect_is_click=False)
     if beat is not None and beat < len(analysis.beats):
         st.session_state["selected_beat"] = int(beat)
         st.session_state["selected_beat_seen"] = int(beat)  # clicked in view: the window stays
