@@ -36,6 +36,8 @@ def test_upload_record_in_browser(driver, mitdb_dir, tmp_path):
         assert not browser.errors_on_page(driver)
         browser.upload(driver, [tmp_path / f"100.{e}" for e in ("hea", "dat", "atr")])
         browser.wait_for(driver, browser.results_shown, timeout_s=120, what="the analysed trace")
+        # The metric cards' code loads on first use: they may still be placeholders for a moment.
+        browser.wait_for(driver, lambda d: "HR mean" in _body(d), timeout_s=30, what="the vitals")
         page = driver.find_element("tag name", "body").text
         shot = tmp_path / "dashboard_upload.png"
         driver.save_screenshot(str(shot))
