@@ -171,7 +171,7 @@ def test_file_name_with_markdown_in_an_error_is_plain_text(monkeypatch):
 
 
 def test_md_escape_renders_literally():
-    from markdown_it import MarkdownIt
+    MarkdownIt = pytest.importorskip("markdown_it").MarkdownIt  # noqa: N806 (a class)
 
     from dashboard.plain import md_escape
 
