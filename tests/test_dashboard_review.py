@@ -350,6 +350,11 @@ def test_live_alarm_can_be_silenced(monkeypatch, cuts):
     at = _run(at)
     html = " ".join(m.value for m in at.markdown)
     assert "class='ecg-silenced'" in html and "class='ecg-alarm'" not in html
+    # Still silenced after a look at another tab.
+    at = _open_tab(_open_tab(at, "Events"), "Live monitor")
+    assert at.toggle(key="live_silenced").value is True
+    html = " ".join(m.value for m in at.markdown)
+    assert "class='ecg-silenced'" in html and "class='ecg-alarm'" not in html
 
 
 # --- 1, 2. template review, corrections kept --------------------------------------------

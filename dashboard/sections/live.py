@@ -31,6 +31,10 @@ def _stop() -> None:
     st.session_state["live_running"] = False
 
 
+def _keep_silence() -> None:
+    st.session_state["live_silence_kept"] = st.session_state["live_silenced"]
+
+
 def _rewind() -> None:
     st.session_state["live_cursor_s"] = WINDOW_S
 
@@ -77,7 +81,11 @@ def render(analysis) -> None:
                 width="stretch")
     c[2].button("Rewind", key="live_rewind", on_click=_rewind, icon=":material/replay:", width="stretch")
     speed = SPEEDS[c[3].selectbox("Speed", list(SPEEDS), index=0, key="live_speed", label_visibility="collapsed")]
-    st.toggle("Silence alarms", key="live_silenced", help="Alarms still show, as a quiet notice, while silenced.")
+    # Kept outside the widget's own state, which Streamlit forgets while the tab is closed:
+    # a silenced alarm stays silenced until it is switched back on.
+    st.session_state["live_silenced"] = st.session_state.get("live_silence_kept", False)
+    st.toggle("Silence alarms", key="live_silenced", help="Alarms still show, as a quiet notice, while silenced.",
+              on_change=_keep_silence)
 
     @st.fragment(run_every=TICK_S if running else None)
     def screen() -> None:
