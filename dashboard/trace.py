@@ -407,7 +407,13 @@ def navigator(ecg: np.ndarray, fs: float, events: pd.DataFrame | None = None,
     with np.errstate(all="ignore"):
         x = np.asarray(ecg, dtype=np.float64)
         x = np.where(np.isfinite(x) & (np.abs(x) < 1e30), x, 0.0)
-    t, y = downsample(np.arange(n) / fs, x)
+    if n > NAVIGATOR_POINTS:  # the times of the kept points only (a day has 31 million samples)
+        from tsdownsample import MinMaxLTTBDownsampler
+
+        idx = MinMaxLTTBDownsampler().downsample(x, n_out=NAVIGATOR_POINTS, parallel=False)
+    else:
+        idx = np.arange(n)
+    t, y = idx / fs, x[idx]
     lo, hi = (float(np.min(y)), float(np.max(y))) if len(y) else (0.0, 1.0)
     if not hi > lo:
         lo, hi = lo - 1, hi + 1
