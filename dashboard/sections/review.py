@@ -374,6 +374,8 @@ def _strips(analysis, beat_idx: list[int], height: int = 170) -> go.Figure:
         t = np.arange(i0, i1) / rec.fs
         fig.add_trace(go.Scatter(x=t, y=ecg[i0:i1], mode="lines", line=dict(color="#111", width=1), showlegend=False,
                                  hoverinfo="skip"), row=1, col=j + 1)
+        ticks = np.arange(np.ceil(i0 / rec.fs), i1 / rec.fs, 1.0)
+        fig.update_xaxes(tickvals=ticks, ticktext=[trace._hms(v) for v in ticks], row=1, col=j + 1)
         lab = str(beats["label"].iloc[b] or "?")
         fig.add_trace(go.Scatter(x=[s / rec.fs], y=[float(np.nan_to_num(ecg[s]))], mode="markers+text", text=[lab],
                                  textposition="top center", showlegend=False, cliponaxis=False,
@@ -381,7 +383,6 @@ def _strips(analysis, beat_idx: list[int], height: int = 170) -> go.Figure:
                                  marker=dict(color=trace.CLASS_COLOURS.get(lab, "#616161"), size=9,
                                              symbol=trace.CLASS_SYMBOLS.get(lab, "cross")),
                                  hovertemplate=f"beat {b} at %{{x:.2f}} s<extra></extra>"), row=1, col=j + 1)
-    fig.update_xaxes(tickformat=".1f", ticksuffix=" s", nticks=4)
     fig.update_yaxes(showticklabels=False)
     fig.update_layout(height=height, margin=dict(l=5, r=5, t=25, b=25), plot_bgcolor=trace.PAPER)
     return fig
