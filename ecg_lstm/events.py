@@ -45,6 +45,8 @@ half of MIT-BIH); DS2 records are used only to report how they do.
 """
 from __future__ import annotations
 
+import statistics
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -334,7 +336,7 @@ def _av_block(samples, labels, fs, rules, ev, excluded):
     for i in np.flatnonzero(ok).tolist():  # a Python loop: only normal intervals, a few per second
         r = rr[i]
         if len(cycle) >= 4:
-            base = float(np.median(cycle))
+            base = statistics.median(cycle)  # stdlib: ~20x faster than np.median on 8 values
             ratio = r / base
             if lo <= ratio <= hi:
                 dropped.append(i)
