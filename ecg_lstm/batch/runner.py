@@ -60,9 +60,10 @@ class BatchSummary:
 
     def text(self) -> str:
         rate = f", {self.ecg_hours / (self.wall_s / 3600):.0f} h of ECG per hour" if self.wall_s > 0 and self.ecg_hours else ""
+        ran = (f"{self.ecg_hours:.1f} h of ECG in {self.wall_s:.1f} s on {self.workers} worker(s){rate}"
+               if self.workers else "nothing to do")
         lines = [f"{self.n_records} records: {self.n_ok} analysed, {self.n_failed} failed, "
-                 f"{self.n_skipped} already done (skipped); {self.ecg_hours:.1f} h of ECG in "
-                 f"{self.wall_s:.1f} s on {self.workers} worker(s){rate}",
+                 f"{self.n_skipped} already done (skipped); {ran}",
                  f"results: {self.out}/records.parquet, events.parquet, beats/"]
         for rid, err in self.failures[:10]:
             lines.append(f"  failed: {rid}: {err}")
