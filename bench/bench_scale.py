@@ -40,13 +40,49 @@ N_RECORDS, RECORD_H, CORES = 10_000, 24.0, 16
 NODES = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
+LAST_CPU = [0.0]  # CPU seconds of the last command run, all its processes together
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(root: int, seen: dict) -> None:
+    """Update ``seen[pid]`` with the CPU seconds (user + system) of every
+    process descending from ``root`` (Linux /proc; Ray's servers and workers included)."""
+    stats = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                raw = open(f"/proc/{d}/stat").read()
+            except OSError:
+                continue
+            f = raw[raw.rindex(")") + 2:].split()  # fields after the command name
+            # ppid; utime + stime (not the reaped children's: those are sampled themselves)
+            stats[int(d)] = (int(f[1]), (int(f[11]) + int(f[12])) / _TICK)
+    kids, todo = set(), [root]
+    while todo:
+        p = todo.pop()
+        kids.add(p)
+        todo += [c for c, (pp, _) in stats.items() if pp == p and c not in kids]
+    for p in kids:
+        seen[p] = max(seen.get(p, 0.0), stats[p][1])
+
+
 def run(cmd: list[str], env=None, label: str = "") -> float:
-    """Wall time of ``cmd`` (raises with its stderr when it fails)."""
+    """Wall time of ``cmd`` (raises with its stderr when it fails); its CPU time goes to LAST_CPU.
+
+    The CPU time, summed over the command's process tree sampled every 0.2 s, hardly depends
+    on what else the machine runs, unlike the wall time on a shared machine.
+    """
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: dict = {}
+    while proc.poll() is None:
+        _tree_cpu(proc.pid, seen)
+        time.sleep(0.2)
+    _, err = proc.communicate()
     wall = time.perf_counter() - t0
-    if r.returncode not in (0, 1):  # 1: some records failed, reported by the command itself
-        raise RuntimeError(f"{label or cmd[:4]} failed ({r.returncode}):\n{r.stderr[-3000:]}")
+    LAST_CPU[0] = sum(seen.values())
+    if proc.returncode not in (0, 1):  # 1: some records failed, reported by the command itself
+        raise RuntimeError(f"{label or cmd[:4]} failed ({proc.returncode}):\n{err[-3000:]}")
     return wall
 
 
@@ -89,12 +125,15 @@ def bench_batch(args, env, tmp: Path) -> dict:
     n_cli = len(list((tmp / "cli").glob("*.json")))
     if n_cli != n:
         raise RuntimeError(f"the CLI analysed {n_cli} of {n} records")
-    res["cli"] = {"wall_s": cli, "ecg_h_per_h": hours / (cli / 3600), "s_per_record": cli / n}
-    print(f"sequential CLI: {cli:.1f} s, {cli / n:.3f} s/record, {hours / (cli / 3600):.0f} h of ECG per hour", flush=True)
+    cli_cpu = LAST_CPU[0]
+    res["cli"] = {"wall_s": cli, "cpu_s": cli_cpu, "ecg_h_per_h": hours / (cli / 3600), "s_per_record": cli / n}
+    print(f"sequential CLI: {cli:.1f} s ({cli_cpu:.1f} CPU-s), {cli / n:.3f} s/record, "
+          f"{hours / (cli / 3600):.0f} h of ECG per hour", flush=True)
     for w in args.workers:
         out = tmp / f"ray{w}"
         wall = run([PY, "-m", "ecg_lstm", "batch", str(tmp / "archive"), "--out", str(out), "--workers", str(w),
                     "--quiet"], env, f"batch --workers {w}")
+        cpu = LAST_CPU[0]
         rec = pd.read_parquet(out / "records.parquet")
         ok = rec[rec["status"] == "ok"]
         fin = ok["finished_at"].sort_values()
@@ -102,7 +141,7 @@ def bench_batch(args, env, tmp: Path) -> dict:
         r = {"wall_s": wall, "ok": int(len(ok)), "failed": int(len(rec) - len(ok)), "s_per_record": wall / n,
              "ecg_h_per_h": hours / (wall / 3600), "steady_s_per_record": steady,
              "startup_s": wall - steady * n, "overhead_vs_cli_pct": 100 * (wall - cli) / cli,
-             "speedup_vs_cli": cli / wall}
+             "speedup_vs_cli": cli / wall, "cpu_s": cpu, "cpu_overhead_vs_cli_pct": 100 * (cpu - cli_cpu) / cli_cpu}
         for c in ("read_s", "analyze_s", "model_s", "write_s"):
             r[f"mean_{c}"] = float(ok[c].mean())
         r["output_bytes"] = dir_bytes(out / "beats") + (out / "records.parquet").stat().st_size + \
@@ -110,7 +149,8 @@ def bench_batch(args, env, tmp: Path) -> dict:
         res[f"ray_{w}"] = r
         print(f"batch, {w} worker(s): {wall:.1f} s ({r['ok']} ok, {r['failed']} failed), "
               f"{hours / (wall / 3600):.0f} h of ECG per hour, x{cli / wall:.2f} vs CLI, "
-              f"overhead {r['overhead_vs_cli_pct']:+.1f} %; steady {steady:.3f} s/record, "
+              f"overhead {r['overhead_vs_cli_pct']:+.1f} % in wall time, {r['cpu_overhead_vs_cli_pct']:+.1f} % in CPU time "
+              f"({cpu:.1f} CPU-s); steady {steady:.3f} s/record, "
               f"start-up and wind-down {r['startup_s']:.1f} s", flush=True)
         if w == args.workers[0]:
             res["driver_s_per_record"] = driver_cost(out, tmp / "driver")
