@@ -231,6 +231,18 @@ def test_batch_report(archive, tmp_path):
     assert main([str(tmp_path / "none")]) == 2
 
 
+def test_batch_arguments_are_checked_before_anything_runs(tmp_path, mitdb_dir, capsys):
+    from ecg_lstm.cli import main
+
+    (tmp_path / "afile").write_text("x")
+    for argv, message in (([str(mitdb_dir), "--out", str(tmp_path / "afile")], "is a file"),
+                          ([str(mitdb_dir), "--out", str(tmp_path / "o"), "--workers", "0"], "--workers"),
+                          ([str(mitdb_dir), "--out", str(tmp_path / "o"), "--fs", "-5"], "fs")):
+        assert main(["batch", *argv]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_worker_adapt_is_analyze_adapt(mitdb_dir, tmp_path):
     """The worker body (no Ray needed) with --adapt labels the beats as `analyze --adapt` does."""
     from ecg_lstm.batch.sources import RecordTask

@@ -42,8 +42,15 @@ def run(args) -> int:
     from .sources import find_records
     from .worker import AnalysisOptions
 
-    if args.workers is not None and args.workers < 1:
-        print(f"error: --workers must be 1 or more, got {args.workers}", file=sys.stderr)
+    from ..cli import check_out_dir  # the CLI's own check, shared by every subcommand's output folder
+    from ..errors import BadArgumentError
+
+    try:  # bad arguments: exit 2 before anything is read, written or started
+        check_out_dir(args.out, "--out")
+        if args.workers is not None and args.workers < 1:
+            raise BadArgumentError(f"--workers must be 1 or more, got {args.workers}")
+    except BadArgumentError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     lead = int(args.lead) if args.lead is not None and args.lead.isdigit() else args.lead
     opts = AnalysisOptions(lead=lead, reference_beats=args.reference_beats, annotator=args.annotator, fs=args.fs,
