@@ -55,6 +55,7 @@ import torch
 from scipy.ndimage import median_filter
 
 from ..errors import ECGError
+from ..validation import check_lead_and_peaks
 from .aami import CLASSES, CLASS_INDEX
 from .features import MORPH_NAMES, RR_NAMES, beat_features
 from .model import BeatEnsemble, BeatLSTM
@@ -219,14 +220,7 @@ class RecordAdapter:
     """
 
     def __init__(self, clf, ecg: np.ndarray, fs: float, peaks: np.ndarray, config: AdaptConfig = AdaptConfig()):
-        ecg = np.asarray(ecg, dtype=np.float64)
-        peaks = np.asarray(peaks)
-        if ecg.ndim != 1:
-            raise ValueError(f"ecg must be one lead (1-D), got shape {ecg.shape}")
-        if not np.isfinite(fs) or fs <= 0:
-            raise ValueError(f"sampling rate must be positive, got {fs}")
-        if peaks.ndim != 1 or (len(peaks) and (peaks.min() < 0 or peaks.max() >= len(ecg))):
-            raise ValueError("peaks must be a 1-D array of sample numbers inside the signal")
+        ecg, peaks = check_lead_and_peaks(ecg, fs, peaks)
         self.order = np.argsort(peaks, kind="stable")
         w, f = beat_features(ecg, fs, peaks[self.order].astype(np.int64), clf.features)
         self._init(clf, w, f, config)

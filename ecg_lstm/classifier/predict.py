@@ -14,6 +14,7 @@ import torch
 
 from ..errors import ModelError
 from ..weights import load_weights
+from ..validation import check_lead_and_peaks
 from .aami import CLASSES
 from .features import FEATURES_VERSION, FeatureConfig, beat_features
 from .model import BeatEnsemble, BeatLSTM, ModelConfig
@@ -120,14 +121,7 @@ class BeatClassifier:
         Returns ``labels`` (n,) of "N"/"S"/"V"/"F"/"Q" and ``probs`` (n, 5) in
         class order N S V F Q, both in the order of ``peaks``.
         """
-        ecg = np.asarray(ecg, dtype=np.float64)
-        peaks = np.asarray(peaks)
-        if ecg.ndim != 1:
-            raise ValueError(f"ecg must be one lead (1-D), got shape {ecg.shape}")
-        if not np.isfinite(fs) or fs <= 0:
-            raise ValueError(f"sampling rate must be positive, got {fs}")
-        if peaks.ndim != 1 or (len(peaks) and (peaks.min() < 0 or peaks.max() >= len(ecg))):
-            raise ValueError("peaks must be a 1-D array of sample numbers inside the signal")
+        ecg, peaks = check_lead_and_peaks(ecg, fs, peaks)
         if len(peaks) == 0:
             return np.zeros(0, dtype="<U1"), np.zeros((0, len(CLASSES)))
         order = np.argsort(peaks, kind="stable")

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.cluster.vq import kmeans2
 
+from ..validation import check_lead_and_peaks
 from .aami import CLASSES
 from .features import RR_NAMES, FeatureConfig, beat_features
 
@@ -196,14 +197,7 @@ def beat_templates(ecg: np.ndarray, fs: float, peaks: np.ndarray, probs: np.ndar
 
     Returns :class:`Templates` in the order of ``peaks``.
     """
-    ecg = np.asarray(ecg, dtype=np.float64)
-    peaks = np.asarray(peaks)
-    if ecg.ndim != 1:
-        raise ValueError(f"ecg must be one lead (1-D), got shape {ecg.shape}")
-    if not np.isfinite(fs) or fs <= 0:
-        raise ValueError(f"sampling rate must be positive, got {fs}")
-    if peaks.ndim != 1 or (len(peaks) and (peaks.min() < 0 or peaks.max() >= len(ecg))):
-        raise ValueError("peaks must be a 1-D array of sample numbers inside the signal")
+    ecg, peaks = check_lead_and_peaks(ecg, fs, peaks)
     if probs is not None and np.shape(probs) != (len(peaks), len(CLASSES)):
         raise ValueError(f"probs must have shape ({len(peaks)}, {len(CLASSES)}), got {np.shape(probs)}")
     order = np.argsort(peaks, kind="stable")
