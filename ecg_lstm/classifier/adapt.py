@@ -59,6 +59,7 @@ from ..validation import check_lead_and_peaks
 from .aami import CLASSES, CLASS_INDEX
 from .features import MORPH_NAMES, RR_NAMES, beat_features
 from .model import BeatEnsemble, BeatLSTM
+from .predict import window_average
 from .templates import TemplateConfig, Templates, templates_from_features
 
 
@@ -193,22 +194,7 @@ def member_hidden(model: BeatLSTM, w: torch.Tensor, rr: torch.Tensor, seq_len: i
     def hidden(x):
         return model.seq(x)[0] if model.cfg.use_context else model.seq(x)
 
-    if n <= seq_len:
-        return hidden(z[None])[0]
-    hop = seq_len // 2
-    starts = np.arange(0, n - seq_len + 1, hop)
-    if starts[-1] != n - seq_len:
-        starts = np.append(starts, n - seq_len)
-    idx = torch.as_tensor(starts[:, None] + np.arange(seq_len)[None, :])
-    t = torch.arange(seq_len, dtype=torch.float32)
-    wt = 1.0 - (t - (seq_len - 1) / 2).abs() / (seq_len / 2) + 1e-3
-    acc, wsum = torch.zeros(n, d), torch.zeros(n)
-    for i in range(0, len(idx), 1024):
-        part = idx[i:i + 1024]
-        h = hidden(z[part]).float()
-        acc.index_add_(0, part.reshape(-1), (h * wt[None, :, None]).reshape(-1, d))
-        wsum.index_add_(0, part.reshape(-1), wt.repeat(len(part)))
-    return acc / wsum[:, None]
+    return window_average(hidden, z, seq_len, d)
 
 
 class RecordAdapter:

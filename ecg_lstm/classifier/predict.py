@@ -41,8 +41,16 @@ def sequence_logits(model: BeatLSTM | BeatEnsemble, w: torch.Tensor, rr: torch.T
     if n == 0:
         return torch.zeros(0, model.cfg.n_classes)
     z = torch.cat([model.embed(w[i:i + chunk], rr[i:i + chunk]) for i in range(0, n, chunk)])
+    return window_average(model.sequence, z, seq_len, model.cfg.n_classes)
+
+
+def window_average(fn, z: torch.Tensor, seq_len: int, d: int) -> torch.Tensor:
+    """``fn`` (a batch of beat sequences (b, L, e) -> (b, L, d)) over one record's beat embeddings
+    ``z`` (n, e) in overlapping windows of ``seq_len`` beats (hop ``seq_len // 2``), each beat's
+    outputs averaged with centre-heavy weights: a beat near a window's edge has little context."""
+    n = len(z)
     if n <= seq_len:
-        return model.sequence(z[None])[0]
+        return fn(z[None])[0]
     hop = seq_len // 2
     starts = np.arange(0, n - seq_len + 1, hop)
     if starts[-1] != n - seq_len:
@@ -50,12 +58,12 @@ def sequence_logits(model: BeatLSTM | BeatEnsemble, w: torch.Tensor, rr: torch.T
     idx = torch.as_tensor(starts[:, None] + np.arange(seq_len)[None, :])
     t = torch.arange(seq_len, dtype=torch.float32)
     wt = 1.0 - (t - (seq_len - 1) / 2).abs() / (seq_len / 2) + 1e-3  # centre-weighted
-    acc = torch.zeros(n, model.cfg.n_classes)
+    acc = torch.zeros(n, d)
     wsum = torch.zeros(n)
     for i in range(0, len(idx), 1024):
         part = idx[i:i + 1024]
-        logits = model.sequence(z[part]).float()
-        acc.index_add_(0, part.reshape(-1), (logits * wt[None, :, None]).reshape(-1, acc.shape[1]))
+        out = fn(z[part]).float()
+        acc.index_add_(0, part.reshape(-1), (out * wt[None, :, None]).reshape(-1, d))
         wsum.index_add_(0, part.reshape(-1), wt.repeat(len(part)))
     return acc / wsum[:, None]
 
