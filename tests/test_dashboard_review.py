@@ -676,3 +676,28 @@ def test_labels_as_shipped_or_adapted_to_the_record(monkeypatch, cuts):
     at.toggle(key="review_unsupervised").set_value(True)
     at = _run(at)
     assert at.session_state["analysis"] is plain
+
+
+def test_event_decisions_survive_a_beat_correction(monkeypatch, cuts):
+    """An event accepted, then a beat relabelled (a new analysis key): the decision stays."""
+    at = _open_tab(_upload(_app(monkeypatch), _files(cuts / "c208")), "Events")
+    if not len(at.session_state["analysis"].events):
+        pytest.skip("no event in the first 2 minutes of 208")
+    at.session_state["events_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at = _run(at)
+    at.button(key="event_accept").click()
+    at = _run(at)
+
+    def accepted(at) -> int:
+        groups = next(d.value for d in at.dataframe if "accepted" in d.value.columns)
+        return int(groups["accepted"].sum())
+
+    assert accepted(at) == 1
+    key = at.session_state["analysis_key"]
+    at = _review_tab(at)
+    at.session_state["selected_beat"] = 1
+    at = _run(at)
+    at.button(key="beat_as_V").click()
+    at = _run(at)
+    assert at.session_state["analysis_key"] != key
+    assert accepted(_open_tab(at, "Events")) == 1

@@ -3,7 +3,8 @@
 A summary row per event type comes first (8,000 PVCs are one row), then the
 events of the chosen types, a page at a time; selecting a row moves the trace
 there and offers Accept / Reject.  Decisions are kept in the session state per
-record (``event_decisions[analysis_key]``), go into the exports, and a rejected
+record (``event_decisions[record_key]``: a beat correction, which changes the
+analysis key, keeps them), go into the exports, and a rejected
 event raises no alarm in the live monitor.  Long records get an hourly table.
 """
 from __future__ import annotations
@@ -23,7 +24,8 @@ DECISION_TEXT = {"": "", "accepted": "✓ accepted", "rejected": "✗ rejected"}
 
 def decisions(key: str | None = None) -> dict[str, str]:
     """The reviewer's decisions ``{event id: "accepted"|"rejected"}`` of the open record (or ``key``)."""
-    key = st.session_state.get("analysis_key", "") if key is None else key
+    if key is None:  # the record's digest: the same through beat corrections and reruns
+        key = st.session_state.get("record_key") or st.session_state.get("analysis_key", "")
     return st.session_state.setdefault("event_decisions", {}).setdefault(key, {})
 
 
@@ -83,7 +85,8 @@ def render(analysis) -> None:
         return
     key = st.session_state.get("analysis_key", "")
     base, shown_all, groups = _base(key, events)
-    book = decisions(key)
+    book_key = st.session_state.get("record_key") or key
+    book = decisions(book_key)
     st.dataframe(_groups_table(groups, book, base), hide_index=True, width="stretch", key="events_groups")
     if "noisy" in base and base["noisy"].any():
         st.caption(f"{int(base['noisy'].sum())} events lie in noisy signal: they are listed, marked, and raise no "
@@ -122,9 +125,9 @@ def render(analysis) -> None:
         current = book.get(row["id"], "")
         b = st.columns([3, 1, 1, 1])
         b[0].text(f"{row['type']} at {_hms(row['start_s'])}: {DECISION_TEXT[current] or 'not reviewed'}")
-        b[1].button("Accept", key="event_accept", on_click=_decide, args=("accepted", row["id"], key),
+        b[1].button("Accept", key="event_accept", on_click=_decide, args=("accepted", row["id"], book_key),
                     icon=":material/check:", disabled=current == "accepted", width="stretch")
-        b[2].button("Reject", key="event_reject", on_click=_decide, args=("rejected", row["id"], key),
+        b[2].button("Reject", key="event_reject", on_click=_decide, args=("rejected", row["id"], book_key),
                     icon=":material/close:", disabled=current == "rejected", width="stretch")
-        b[3].button("Undo", key="event_undo", on_click=_decide, args=("", row["id"], key),
+        b[3].button("Undo", key="event_undo", on_click=_decide, args=("", row["id"], book_key),
                     icon=":material/undo:", disabled=not current, width="stretch")
