@@ -3,19 +3,12 @@
     torchrun --standalone --nproc_per_node=N -m ecg_lstm.classifier.distributed [--epochs ...]
     make train NPROC=N
 
-The training recipe is train.py's (same windows, augmentation, loss, schedule,
-early stopping, calibration, checkpoint); only the inner step is shared out:
-every rank draws the same global batch of ``batch_size`` sequences (same seed,
-same augmentation), trains on its slice ``rank::world``, and DDP averages the
-gradients. The loss is normalised by the class weights of the *global* batch,
-so the averaged gradient is the single-process gradient; what still differs is
-that batch-norm statistics and dropout masks are per rank (no SyncBatchNorm: a
-rank's slice holds 512 beats, plenty for the statistics, and it saves a
-collective per layer per step). So the model matches single-process training
-within seed noise, not bit for bit.
-
-NCCL on CUDA GPUs (one process per GPU), gloo on CPUs. Rank 0 validates,
-logs and writes the run folder; the others follow its early-stopping decision.
+The training is train.py's, run on every rank: ``train_member`` sees the process group and
+shares each global batch out over the ranks (same windows, augmentation, loss, schedule, early
+stopping, calibration and checkpoint; see its docstring for what differs from one process).
+Rank 0 validates, logs and writes the run folder; the others follow its early-stopping decision.
+This module only joins the process group (NCCL on CUDA GPUs, one process per GPU; gloo on CPUs)
+and lets rank 0 build the beat cache first.
 """
 from __future__ import annotations
 
@@ -24,22 +17,15 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
-from torch import nn
-from torch.nn.parallel import DistributedDataParallel as DDP
-from tqdm import tqdm
 
 from .aami import DS1
-from .dataset import BeatSet, load_beats
-from .features import RR_SECONDS
-from .model import BeatLSTM, ModelConfig
+from .dataset import load_beats
 from .predict import ROOT
-from .train import TrainConfig, class_weights, epoch_windows, evaluate_logits, train, val_metrics
+from .train import TrainConfig, train
 
 
 def rank_world() -> tuple[int, int]:
@@ -61,93 +47,8 @@ def setup(backend: str | None = None) -> torch.device:
     return torch.device("cuda", local) if use_cuda else torch.device("cpu")
 
 
-def augment(cfg: TrainConfig, w: torch.Tensor, rr: torch.Tensor, gen: torch.Generator):
-    """train.py's augmentation of one batch (same draws from ``gen``, in the same order)."""
-    n = len(w)
-    if cfg.aug_scale:
-        w = w * (1 + cfg.aug_scale * (2 * torch.rand(n, 1, 1, 1, generator=gen) - 1))
-    if cfg.aug_flip:
-        w = w * torch.where(torch.rand(n, 1, 1, 1, generator=gen) < cfg.aug_flip, -1.0, 1.0)
-    if cfg.aug_noise:
-        w = w + cfg.aug_noise * torch.randn(w.shape, generator=gen)
-    if cfg.aug_rate and cfg.aug_rate > 1:
-        k = torch.exp(np.log(cfg.aug_rate) * (2 * torch.rand(n, 1, generator=gen) - 1))
-        rr = rr.clone()
-        rr[:, :, list(RR_SECONDS)] *= k[:, :, None]
-    return w, rr
-
-
-def ddp_member(cfg: TrainConfig, seed: int, tr: BeatSet, va: BeatSet, mcfg: ModelConfig,
-               device: torch.device, quiet: bool) -> tuple[BeatLSTM, list]:
-    """train.py's ``train_member`` on every rank of the process group (same signature and result)."""
-    rank, world = rank_world()
-    torch.manual_seed(seed + rank)  # same initial weights come from rank 0 (DDP broadcasts them)
-    use_amp = device.type == "cuda"
-    model = BeatLSTM(mcfg).to(device)
-    unused = not (mcfg.use_context and mcfg.use_wave and mcfg.use_rr)  # ablations leave layers idle
-    ddp = DDP(model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=unused)
-    opt = torch.optim.AdamW(ddp.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    cw = class_weights(tr.labels, cfg)
-    loss_fn = nn.CrossEntropyLoss(weight=cw.to(device), reduction="sum")
-    W, R, Y = (torch.as_tensor(a) for a in (tr.windows, tr.rr, tr.labels))
-    gen = torch.Generator().manual_seed(seed)  # identical on every rank: the same global batches
-    history, best, best_state, bad = [], -1.0, None, 0
-    t0 = time.perf_counter()
-    bar = tqdm(range(cfg.epochs), desc=f"seed {seed} x{world}", disable=quiet or rank != 0)
-    for epoch in bar:
-        ddp.train()
-        idx = torch.as_tensor(epoch_windows(tr, cfg.seq_len, np.random.default_rng(seed + epoch)))
-        total, steps = 0.0, 0
-        for i in range(0, len(idx), cfg.batch_size):
-            bi = idx[i:i + cfg.batch_size]
-            w, rr = augment(cfg, W[bi], R[bi], gen)
-            if len(bi) < world:  # a last batch too small to give every rank a sequence
-                continue
-            y = Y[bi]
-            # Class-weighted size of the global batch (the single-process denominator); beats
-            # without a label (-100, unreviewed corrections) count for nothing, as in the loss.
-            norm = cw[y[y >= 0]].sum().clamp_min(1e-12)
-            mine = slice(rank, None, world)
-            w, rr, y = w[mine].to(device), rr[mine].to(device), y[mine].to(device)
-            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
-                logits = ddp(w, rr)
-                # DDP averages gradients over ranks: scale by world so that they add up instead.
-                loss = loss_fn(logits.float().reshape(-1, mcfg.n_classes), y.reshape(-1)) * (world / norm.item())
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            nn.utils.clip_grad_norm_(ddp.parameters(), 1.0)
-            scaler.step(opt)
-            scaler.update()
-            total, steps = total + loss.item() / world, steps + 1
-        sched.step()
-        row = [None]
-        if rank == 0:
-            model.cpu()
-            vm = val_metrics(*evaluate_logits(model, va, cfg.seq_len))
-            model.to(device)
-            row[0] = {"epoch": epoch + 1, "loss": total / max(steps, 1), "wall_s": round(time.perf_counter() - t0, 2),
-                      "processes": world,
-                      **{k: vm[k] for k in ("score", "accuracy", "SVEB_Se", "SVEB_P", "VEB_Se", "VEB_P", "ece")}}
-        if world > 1:
-            dist.broadcast_object_list(row, src=0)  # every rank takes rank 0's early-stopping decision
-        history.append(row[0])
-        bar.set_postfix(loss=f"{row[0]['loss']:.3f}", val=f"{row[0]['score']:.3f}")
-        if row[0]["score"] > best:
-            best, bad = row[0]["score"], 0
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        else:
-            bad += 1
-            if bad >= cfg.patience:
-                break
-    model.cpu().load_state_dict(best_state)
-    return model.eval(), history
-
-
 def train_distributed(cfg: TrainConfig, out: Path, data_dir=None, quiet: bool = False) -> dict | None:
-    """train.py's ``train`` with :func:`ddp_member`; rank 0 writes ``out`` and returns the config."""
+    """train.py's ``train`` on every rank; rank 0 writes ``out`` and returns the config."""
     rank, world = rank_world()
     if world > 1:
         # Rank 0 builds the beat cache first: ranks writing the same cache file at once would race.
@@ -156,10 +57,10 @@ def train_distributed(cfg: TrainConfig, out: Path, data_dir=None, quiet: bool = 
                        data_dir)
         dist.barrier()
     if rank == 0:
-        return train(cfg, out, data_dir, quiet=quiet, fit_member=ddp_member)
+        return train(cfg, out, data_dir, quiet=quiet)
     # The other ranks take part in every step; their copy of the result is thrown away.
     with tempfile.TemporaryDirectory(prefix="ecg-ddp-") as tmp:
-        train(cfg, Path(tmp), data_dir, quiet=True, fit_member=ddp_member)
+        train(cfg, Path(tmp), data_dir, quiet=True)
     return None
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
 from .aami import CLASSES, DS1, DS2, PACED, TRAIN, VALIDATION
@@ -105,60 +107,120 @@ def val_metrics(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0
     return st
 
 
+def augment(cfg: TrainConfig, w: torch.Tensor, rr: torch.Tensor, gen: torch.Generator):
+    """Random gain, polarity, noise and (``aug_rate`` > 1) heart-rate scaling of one batch.
+
+    ``w`` (b, seq_len, leads, window) beat windows in median-R-amplitude units, ``rr`` (b, seq_len,
+    n_rr) RR features; the RR-in-seconds columns are scaled, ratios are left alone. The draws come
+    from ``gen`` in a fixed order: DDP ranks seeded alike augment the same global batch alike."""
+    n = len(w)
+    if cfg.aug_scale:
+        w = w * (1 + cfg.aug_scale * (2 * torch.rand(n, 1, 1, 1, generator=gen) - 1))
+    if cfg.aug_flip:
+        w = w * torch.where(torch.rand(n, 1, 1, 1, generator=gen) < cfg.aug_flip, -1.0, 1.0)
+    if cfg.aug_noise:
+        w = w + cfg.aug_noise * torch.randn(w.shape, generator=gen)
+    if cfg.aug_rate and cfg.aug_rate > 1:
+        k = torch.exp(np.log(cfg.aug_rate) * (2 * torch.rand(n, 1, generator=gen) - 1))
+        rr = rr.clone()
+        rr[:, :, list(RR_SECONDS)] *= k[:, :, None]
+    return w, rr
+
+
+def batch_loss(logits: torch.Tensor, y: torch.Tensor, y_batch: torch.Tensor, weight: torch.Tensor,
+               world: int = 1) -> torch.Tensor:
+    """Class-weighted cross-entropy of this process's slice of a batch, normalised by the whole batch.
+
+    ``logits`` (n, classes) and ``y`` (n,) are this rank's beats, ``y_batch`` the labels of the
+    global batch and ``weight`` the class weights (both on the CPU); beats labelled -100
+    (unreviewed corrections) count for nothing. The loss is the weighted sum over the class-weighted
+    size of the global batch, so the ``world`` ranks' slices add up to the weighted mean of one
+    process; times ``world`` because DDP averages the ranks' gradients instead of adding them.
+
+    With ``world`` 1 it is PyTorch's weighted mean itself: the same number, but the two roundings
+    differ in the last bit, and Adam turns last-bit noise in the batch-normed conv biases (zero
+    gradient in exact arithmetic) into full-size steps: one-process runs would no longer repeat."""
+    if world == 1:
+        return nn.functional.cross_entropy(logits, y, weight=weight.to(logits.device))
+    norm = max(weight[y_batch[y_batch >= 0]].sum().item(), 1e-12)  # on the CPU: no device sync
+    return nn.functional.cross_entropy(logits, y, weight=weight.to(logits.device), reduction="sum") * (world / norm)
+
+
 def train_member(cfg: TrainConfig, seed: int, tr: BeatSet, va: BeatSet, mcfg: ModelConfig,
                  device: torch.device, quiet: bool) -> tuple[BeatLSTM, list]:
-    """One network, early-stopped on the validation records; returns its best state and history."""
-    torch.manual_seed(seed)
+    """One network, early-stopped on the validation records; returns its best state and history.
+
+    Inside a torch.distributed process group (distributed.py, torchrun) every rank runs this loop:
+    all draw the same global batch of ``batch_size`` sequences (same seed, same augmentation), each
+    trains DistributedDataParallel on its slice ``rank::world`` with the loss normalised by the
+    whole batch, so the averaged gradient is the one-process gradient. Batch-norm statistics and
+    dropout masks are per rank (no SyncBatchNorm: a collective per layer per step), so the result
+    matches one-process training within seed noise, not bit for bit. Rank 0 validates; the others
+    take its early-stopping decision.
+    """
+    from .distributed import rank_world  # late: distributed.py builds on this module
+
+    grouped = dist.is_available() and dist.is_initialized()
+    rank, world = rank_world()
+    torch.manual_seed(seed + rank)  # the initial weights are rank 0's: DDP broadcasts them
     use_amp = device.type == "cuda"
     model = BeatLSTM(mcfg).to(device)
+    net = model
+    if grouped:
+        unused = not (mcfg.use_context and mcfg.use_wave and mcfg.use_rr)  # ablations leave layers idle
+        net = DDP(model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=unused)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    loss_fn = nn.CrossEntropyLoss(weight=class_weights(tr.labels, cfg).to(device))
+    cw = class_weights(tr.labels, cfg)
     W, R, Y = (torch.as_tensor(a) for a in (tr.windows, tr.rr, tr.labels))
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)  # the same on every rank: the same global batches
     history, best, best_state, bad = [], -1.0, None, 0
     t0 = time.perf_counter()
-    bar = tqdm(range(cfg.epochs), desc=f"seed {seed}", disable=quiet)
+    bar = tqdm(range(cfg.epochs), desc=f"seed {seed}" + (f" x{world}" if grouped else ""), disable=quiet or rank != 0)
     for epoch in bar:
-        model.train()
+        net.train()
         rng = np.random.default_rng(seed + epoch)
         idx = torch.as_tensor(epoch_windows(tr, cfg.seq_len, rng))
         total, steps = 0.0, 0
         for i in range(0, len(idx), cfg.batch_size):
             bi = idx[i:i + cfg.batch_size]
-            w, rr, y = W[bi], R[bi], Y[bi]
-            if cfg.aug_scale:
-                w = w * (1 + cfg.aug_scale * (2 * torch.rand(len(bi), 1, 1, 1, generator=gen) - 1))
-            if cfg.aug_flip:
-                w = w * torch.where(torch.rand(len(bi), 1, 1, 1, generator=gen) < cfg.aug_flip, -1.0, 1.0)
-            if cfg.aug_noise:
-                w = w + cfg.aug_noise * torch.randn(w.shape, generator=gen)
-            if cfg.aug_rate and cfg.aug_rate > 1:
-                k = torch.exp(np.log(cfg.aug_rate) * (2 * torch.rand(len(bi), 1, generator=gen) - 1))
-                rr = rr.clone()
-                rr[:, :, list(RR_SECONDS)] *= k[:, :, None]
-            w, rr, y = w.to(device), rr.to(device), y.to(device)
+            w, rr = augment(cfg, W[bi], R[bi], gen)
+            if len(bi) < world:  # a last batch too small to give every rank a sequence
+                continue
+            y_batch = Y[bi]
+            mine = slice(rank, None, world)
+            w, rr, y = w[mine].to(device), rr[mine].to(device), y_batch[mine].to(device)
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
-                logits = model(w, rr)
-                loss = loss_fn(logits.float().reshape(-1, mcfg.n_classes), y.reshape(-1))
+                logits = net(w, rr)
+                loss = batch_loss(logits.float().reshape(-1, mcfg.n_classes), y.reshape(-1), y_batch, cw, world)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(opt)
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             scaler.step(opt)
             scaler.update()
-            total, steps = total + loss.item(), steps + 1
+            total, steps = total + loss.item() / world, steps + 1  # this rank's share of the batch loss
         sched.step()
-        model.cpu()
-        vm = val_metrics(*evaluate_logits(model, va, cfg.seq_len))
-        model.to(device)
-        row = {"epoch": epoch + 1, "loss": total / max(steps, 1), "wall_s": round(time.perf_counter() - t0, 2),
-               **{k: vm[k] for k in ("score", "accuracy", "SVEB_Se", "SVEB_P", "VEB_Se", "VEB_P", "ece")}}
+        if world > 1:  # the epoch's loss is the sum of the ranks' shares: one collective per epoch
+            t = torch.tensor([total], dtype=torch.float64, device=device)
+            dist.all_reduce(t)
+            total = t.item()
+        row = [None]
+        if rank == 0:
+            model.cpu()
+            vm = val_metrics(*evaluate_logits(model, va, cfg.seq_len))
+            model.to(device)
+            row[0] = {"epoch": epoch + 1, "loss": total / max(steps, 1), "wall_s": round(time.perf_counter() - t0, 2),
+                      **({"processes": world} if grouped else {}),
+                      **{k: vm[k] for k in ("score", "accuracy", "SVEB_Se", "SVEB_P", "VEB_Se", "VEB_P", "ece")}}
+        if world > 1:
+            dist.broadcast_object_list(row, src=0)  # every rank takes rank 0's early-stopping decision
+        row = row[0]
         history.append(row)
-        bar.set_postfix(loss=f"{row['loss']:.3f}", val=f"{vm['score']:.3f}")
-        if vm["score"] > best:
-            best, bad = vm["score"], 0
+        bar.set_postfix(loss=f"{row['loss']:.3f}", val=f"{row['score']:.3f}")
+        if row["score"] > best:
+            best, bad = row["score"], 0
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         else:
             bad += 1
@@ -172,7 +234,8 @@ def train(cfg: TrainConfig, out: Path, data_dir=None, quiet: bool = False, feat=
           fit_member=None) -> dict:
     """Train one member per seed, calibrate the ensemble on validation; returns the saved config.
 
-    ``fit_member`` replaces :func:`train_member` (same signature), e.g. the DDP one of distributed.py."""
+    Run on every rank of a process group, it trains data-parallel (see :func:`train_member`).
+    ``fit_member`` replaces :func:`train_member` (same signature and result)."""
     leaked = sorted(set(cfg.records + cfg.val_records) & set(DS2 + PACED))
     if leaked:
         raise ValueError(f"records {leaked} are DS2 or paced: training and validation use DS1 only")
