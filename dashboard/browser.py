@@ -94,10 +94,16 @@ def chromium(width: int = 1500, height: int = 1800):
 
 
 def wait_for(driver, predicate, timeout_s: float = 30.0, what: str = "the page"):
-    """Poll ``predicate(driver)`` until truthy; returns its value."""
+    """Poll ``predicate(driver)`` until truthy; returns its value. An element that Streamlit
+    replaced while the predicate read it (stale) counts as "not yet"."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
     t0 = time.monotonic()
     while True:
-        v = predicate(driver)
+        try:
+            v = predicate(driver)
+        except StaleElementReferenceException:
+            v = None
         if v:
             return v
         if time.monotonic() - t0 > timeout_s:
