@@ -70,7 +70,7 @@ class Analysis:
             "rhythm_episodes": _records(self.rhythm_episodes),
         }
         if len(self.rhythm_episodes):
-            from .rhythm.predict import af_burden
+            from .rhythm.labels import af_burden
 
             out["af_burden_pct"] = round(float(af_burden(self.rhythm_episodes, rec.duration_s)), 2)
         return out

@@ -178,7 +178,7 @@ def hrv_applicability(beats: pd.DataFrame, rhythm_episodes: pd.DataFrame | None,
     sentence for the page ("" when applicable).
     """
     from .hrv import nn_mask
-    from .rhythm.predict import af_burden
+    from .rhythm.labels import af_burden
 
     af = af_burden(rhythm_episodes, duration_s) if rhythm_episodes is not None and len(rhythm_episodes) \
         and "label" in rhythm_episodes and duration_s > 0 else 0.0

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.plain import md_escape
 from dashboard.sections import model as model_files
 from dashboard.sections import review
-from ecg_lstm.rhythm.predict import af_burden
+from ecg_lstm.rhythm.labels import af_burden
 from ecg_lstm.summaries import hrv_applicability, noisy_share_pct
 
 #: MIT-BIH's sampling rate: a record named like a training record is that record only at this rate.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..classifier.aami import AAMI_MAP, DS1, DS2
 
@@ -25,9 +26,11 @@ CODE_TO_CLASS = {"N": "N", "AFIB": "AFIB", "AFL": "AFIB"}
 #: in QRS morphology (pre-excitation, WPW), so an RR model cannot see them and
 #: they are left out of the training loss rather than taught as noise.
 RR_INVISIBLE = ("PREX",)
+#: Episode labels counted as AF burden (the rhythm model's AFIB, and AFL once split off).
+AF_LABELS = ("AFIB", "AFL")
 
 __all__ = ["CLASSES", "CLASS_INDEX", "CODE_TO_CLASS", "DS1", "DS2", "rhythm_code", "rhythm_intervals",
-           "codes_at", "load_reference"]
+           "codes_at", "load_reference", "AF_LABELS", "af_burden"]
 
 
 def rhythm_code(aux_note: str) -> str | None:
@@ -91,3 +94,13 @@ def load_reference(data_dir: str | Path, record: str) -> dict:
         "beat_class": np.array([AAMI_MAP[s] for s in symbols[is_beat]], dtype=object),
         "intervals": rhythm_intervals(ann.sample, ann.aux_note, int(header.sig_len)),
     }
+
+
+def af_burden(episodes: pd.DataFrame, duration_s: float) -> float:
+    """Share of ``duration_s`` (seconds) spent in AF or flutter episodes, in %."""
+    if not duration_s or duration_s <= 0:
+        raise ValueError(f"duration_s must be positive, got {duration_s}")
+    if episodes is None or len(episodes) == 0:
+        return 0.0
+    af = episodes[episodes["label"].isin(AF_LABELS)]
+    return float(100.0 * (af["end_s"] - af["start_s"]).sum() / duration_s)

@@ -31,13 +31,12 @@ import torch
 from ..errors import ModelError, RecordError, SamplingRateError
 from ..weights import load_weights
 from .features import WINDOW, rhythm_inputs
-from .labels import CLASSES
+from .labels import AF_LABELS, CLASSES, af_burden  # noqa: F401 (af_burden: public here too)
 from .model import RhythmLSTM
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "rhythm_lstm.pt"
 EPISODE_COLUMNS = ["label", "start_sample", "end_sample", "start_s", "end_s", "confidence"]
 #: Labels counted as atrial fibrillation / flutter by :func:`af_burden`.
-AF_LABELS = ("AFIB", "AFL")
 #: Fewest beats for which a rhythm is reported.
 MIN_BEATS = 8
 
@@ -198,16 +197,6 @@ def episodes_from_probs(probs, peaks, fs: float, n_samples: int | None = None, *
         rows.append({"label": CLASSES[lab[a]], "start_sample": s0, "end_sample": s1,
                      "start_s": s0 / fs, "end_s": s1 / fs, "confidence": float(sm[a:b, lab[a]].mean())})
     return pd.DataFrame(rows, columns=EPISODE_COLUMNS)
-
-
-def af_burden(episodes: pd.DataFrame, duration_s: float) -> float:
-    """Share of ``duration_s`` (seconds) spent in AF or flutter episodes, in %."""
-    if not duration_s or duration_s <= 0:
-        raise ValueError(f"duration_s must be positive, got {duration_s}")
-    if episodes is None or len(episodes) == 0:
-        return 0.0
-    af = episodes[episodes["label"].isin(AF_LABELS)]
-    return float(100.0 * (af["end_s"] - af["start_s"]).sum() / duration_s)
 
 
 def episodes_to_wfdb(episodes: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
