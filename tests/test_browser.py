@@ -103,7 +103,6 @@ def _fetch_counter():
     return server, hits
 
 
-@pytest.mark.slow  # about a minute and a half on 2 cores: three page loads, three analyses, downloads
 def test_review_session_in_browser(driver, mitdb_dir, tmp_path, shots):
     """Open a record, relabel a template, adapt, save the corrections (.cor download), open the
     record again with them; then a record whose lead name is a Markdown image fetches nothing."""
