@@ -5,32 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from ecg_lstm.hrv import MIN_COVERAGE, hrv_lomb, nn_mask
+from ecg_lstm.hrv import hrv_lomb, nn_mask
 from ecg_lstm.vitals import ecg_vitals
+from test_vitals import modulated_peaks as tone_peaks, peaks_from_rr, reference_beats as reference
 
-AAMI = {**dict.fromkeys("NLRej", "N"), **dict.fromkeys("AaJS", "S"), "V": "V", "E": "V", "F": "F",
-        **dict.fromkeys("/fQ", "Q")}
-FS = 1000
-
-
-def peaks_from_rr(rr_s, start=0.5):
-    return np.round((start + np.concatenate([[0.0], np.cumsum(rr_s)])) * FS).astype(np.int64)
-
-
-def tone_peaks(freq_hz, amp_s, duration_s=600.0, mean_rr=0.8, start=1.0):
-    t, out = start, []
-    while t < duration_s:
-        out.append(t)
-        t += mean_rr + amp_s * np.sin(2 * np.pi * freq_hz * t)
-    return np.round(np.array(out) * FS).astype(np.int64)
-
-
-def reference(mitdb_dir, record):
-    wfdb = pytest.importorskip("wfdb")
-    ann = wfdb.rdann(str(mitdb_dir / record), "atr")
-    sym = np.asarray(ann.symbol)
-    keep = np.isin(sym, list(AAMI))
-    return ann.sample[keep], np.array([AAMI[s] for s in sym[keep]])
+FS = 1000  # the helpers below make beats at 1000 Hz
 
 
 # -- SDANN and SDNN index ------------------------------------------------------------------------------
