@@ -19,21 +19,33 @@ from pathlib import Path
 from .errors import BadArgumentError, ECGError
 
 
+def record_options() -> argparse.ArgumentParser:
+    """How a record is read and its beats found: the options ``analyze``, ``explain`` and ``batch``
+    share (an argparse parent parser), so they read the same way and say the same thing."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--lead", help="lead name or index (default: MLII/II, else the first ECG lead)")
+    p.add_argument("--reference-beats", action="store_true",
+                   help="take beat positions from the reference annotation file instead of detecting them")
+    p.add_argument("--annotator", default="atr", help="reference annotation extension (default: atr)")
+    p.add_argument("--fs", type=float, help="sampling rate in Hz, for a CSV without a time column")
+    p.add_argument("--model", help="beat classifier weights (default: the shipped model)")
+    p.add_argument("--max-hours", type=float, default=48.0, help="refuse records longer than this (default 48)")
+    p.add_argument("--max-signal-mb", type=float,
+                   help="refuse records whose decoded signal needs more memory than this, checked from the "
+                        "header (default: $ECG_MAX_SIGNAL_MB, else 1024)")
+    return p
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ecg_lstm", description="ECG beats, vitals and arrhythmias.")
     sub = p.add_subparsers(dest="command", required=True)
-    a = sub.add_parser("analyze", help="detect and label beats, compute vitals, write CSV + JSON per record")
+    a = sub.add_parser("analyze", help="detect and label beats, compute vitals, write CSV + JSON per record",
+                       parents=[record_options()])
     a.add_argument("records", nargs="+", metavar="RECORD",
                    help="WFDB record path without extension, or an .edf / .csv file")
     a.add_argument("--out-dir", required=True, help="folder for <record>.csv and <record>.json")
-    a.add_argument("--lead", help="lead name or index (default: MLII/II, else the first ECG lead)")
-    a.add_argument("--reference-beats", action="store_true",
-                   help="take beat positions from the reference annotation file instead of detecting them")
-    a.add_argument("--annotator", default="atr", help="reference annotation extension (default: atr)")
     a.add_argument("--write-annotations", metavar="EXT",
                    help="also write a WFDB annotation file <record>.EXT with the result")
-    a.add_argument("--fs", type=float, help="sampling rate in Hz, for a CSV without a time column")
-    a.add_argument("--model", help="beat classifier weights (default: the shipped model)")
     a.add_argument("--rhythm-model", help="rhythm classifier weights (default: the shipped model)")
     a.add_argument("--no-classify", action="store_true", help="only detect beats and compute vitals")
     a.add_argument("--adapt", action="store_true",
@@ -41,10 +53,6 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--labels", metavar="EXT",
                    help="reviewed beats in the WFDB annotation file <record>.EXT (e.g. cor): the classifier "
                         "adapts to them and relabels the record")
-    a.add_argument("--max-hours", type=float, default=48.0, help="refuse records longer than this (default 48)")
-    a.add_argument("--max-signal-mb", type=float,
-                   help="refuse records whose decoded signal needs more memory than this, checked from the "
-                        "header (default: $ECG_MAX_SIGNAL_MB, else 1024)")
     from .batch.cli import add_parser as add_batch  # the batch options live beside the batch code
     add_batch(sub)
     from .explain.command import add_parser as add_explain  # the explain options live beside its code

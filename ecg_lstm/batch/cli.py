@@ -9,10 +9,13 @@ from ..errors import ECGError
 
 def add_parser(sub) -> argparse.ArgumentParser:
     """Add ``batch`` to the subparsers ``sub`` of the main parser."""
+    from ..cli import record_options
+
     b = sub.add_parser("batch", help="analyse an archive on Ray into Parquet (resumable)",
                        description="Analyse every record of SOURCE(s) on Ray into a Parquet archive: "
                                    "beats/ (partitioned by record), records.parquet, events.parquet. "
-                                   "A rerun skips the records already done and retries the failed ones.")
+                                   "A rerun skips the records already done and retries the failed ones.",
+                       parents=[record_options()])
     b.add_argument("sources", nargs="+", metavar="SOURCE",
                    help="a folder (searched recursively for .hea/.edf/.csv), a text file listing record "
                         "paths, or a PhysioNet database name (downloaded; $ECG_MIRROR honoured)")
@@ -21,17 +24,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, help="number of workers, each with the models loaded once "
                                                "(default: one per CPU)")
     b.add_argument("--download-dir", default="data", help="where a database SOURCE is downloaded (default: data)")
-    b.add_argument("--lead", help="lead name or index (default: MLII/II, else the first ECG lead)")
-    b.add_argument("--reference-beats", action="store_true",
-                   help="take beat positions from the reference annotation file instead of detecting them")
-    b.add_argument("--annotator", default="atr", help="reference annotation extension (default: atr)")
-    b.add_argument("--fs", type=float, help="sampling rate in Hz, for CSVs without a time column")
-    b.add_argument("--model", help="beat classifier weights (default: the shipped model)")
     b.add_argument("--rhythm-model", help="rhythm classifier weights (default: the shipped model)")
     b.add_argument("--no-classify", action="store_true", help="only detect beats and compute vitals")
     b.add_argument("--adapt", action="store_true",
                    help="adapt the beat classifier to each record without labels (as analyze --adapt)")
-    b.add_argument("--max-hours", type=float, default=48.0, help="refuse records longer than this (default 48)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     return b
 
@@ -54,7 +50,7 @@ def run(args) -> int:
         return 2
     lead = int(args.lead) if args.lead is not None and args.lead.isdigit() else args.lead
     opts = AnalysisOptions(lead=lead, reference_beats=args.reference_beats, annotator=args.annotator, fs=args.fs,
-                           max_hours=args.max_hours, model=args.model, rhythm_model=args.rhythm_model,
+                           max_hours=args.max_hours, max_signal_mb=args.max_signal_mb, model=args.model, rhythm_model=args.rhythm_model,
                            classify=not args.no_classify, adapt=args.adapt)
     try:
         tasks = find_records(args.sources, download_dir=args.download_dir, exclude=args.out,

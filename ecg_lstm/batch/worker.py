@@ -29,6 +29,7 @@ class AnalysisOptions:
     annotator: str = "atr"
     fs: float | None = None
     max_hours: float = 48.0
+    max_signal_mb: float | None = None
     model: str | None = None
     rhythm_model: str | None = None
     classify: bool = True
@@ -111,7 +112,8 @@ class RecordWorker:
         clf = _Timed(self.clf) if self.clf is not None and not o.adapt else self.clf
         rhythm = _Timed(self.rhythm) if self.rhythm is not None else None
         try:
-            rec = read_record(task.path, annotator=o.annotator, fs=o.fs, max_hours=o.max_hours)
+            rec = read_record(task.path, lead=o.lead, annotator=o.annotator, fs=o.fs, max_hours=o.max_hours,
+                              max_signal_mb=o.max_signal_mb)
             t1 = time.perf_counter()
             res = analyze_record(rec, lead=o.lead, reference_beats=o.reference_beats, classifier=clf, rhythm=rhythm,
                                  **({"adapt": True} if o.adapt else {}))

@@ -13,24 +13,17 @@ from ..errors import ECGError
 
 
 def add_parser(sub) -> None:
-    e = sub.add_parser("explain", help="why the beat classifier gave one beat its label: writes JSON + PNG")
+    from ..cli import record_options
+
+    e = sub.add_parser("explain", help="why the beat classifier gave one beat its label: writes JSON + PNG",
+                       parents=[record_options()])
     e.add_argument("record", metavar="RECORD", help="WFDB record path without extension, or an .edf / .csv file")
     e.add_argument("--beat", type=int, required=True, metavar="N",
                    help="beat number: row N (from 0) of the beats analyze writes for this record")
     e.add_argument("--out", required=True, metavar="DIR", help="folder for <record>_beat<N>.json and .png")
-    e.add_argument("--lead", help="lead name or index (default: MLII/II, else the first ECG lead)")
-    e.add_argument("--reference-beats", action="store_true",
-                   help="take beat positions from the reference annotation file instead of detecting them")
-    e.add_argument("--annotator", default="atr", help="reference annotation extension (default: atr)")
-    e.add_argument("--fs", type=float, help="sampling rate in Hz, for a CSV without a time column")
-    e.add_argument("--model", help="beat classifier weights (default: the shipped model)")
     e.add_argument("--target", choices=list("NSVFQ"),
                    help="explain this class's logit instead of the label's (e.g. why not N)")
     e.add_argument("--no-png", action="store_true", help="write the JSON only")
-    e.add_argument("--max-hours", type=float, default=48.0, help="refuse records longer than this (default 48)")
-    e.add_argument("--max-signal-mb", type=float,
-                   help="refuse records whose decoded signal needs more memory than this (default: "
-                        "$ECG_MAX_SIGNAL_MB, else 1024)")
 
 
 def run(args) -> int:
