@@ -22,15 +22,17 @@ APP = str(ROOT / "dashboard" / "app.py")
 CUT_S = 120
 
 
-def _cut(src: Path, name: str, out: Path, seconds: int = CUT_S) -> Path:
-    """Write the first ``seconds`` of MIT-BIH record ``name`` (signal + .atr) to ``out``."""
+def _cut(src: Path, name: str, out: Path, new_name: str | None = None, seconds: int = CUT_S) -> Path:
+    """Write the first ``seconds`` of MIT-BIH record ``name`` (signal + .atr) to ``out`` as
+    ``new_name`` (default ``c<name>``)."""
+    new_name = new_name or f"c{name}"
     rec = wfdb.rdrecord(str(src / name), sampto=int(360 * seconds), physical=False)
-    rec.record_name = f"c{name}"
-    rec.file_name = [f"c{name}.dat"] * rec.n_sig
+    rec.record_name = new_name
+    rec.file_name = [f"{new_name}.dat"] * rec.n_sig
     rec.wrsamp(write_dir=str(out))
     ann = wfdb.rdann(str(src / name), "atr", sampto=int(360 * seconds) - 1)
-    wfdb.wrann(f"c{name}", "atr", ann.sample, ann.symbol, aux_note=ann.aux_note, fs=360, write_dir=str(out))
-    return out / f"c{name}"
+    wfdb.wrann(new_name, "atr", ann.sample, ann.symbol, aux_note=ann.aux_note, fs=360, write_dir=str(out))
+    return out / new_name
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +48,9 @@ def _files(stem: Path, exts=("hea", "dat", "atr")) -> list[tuple[str, bytes, str
     return [(f"{stem.name}.{e}", Path(f"{stem}.{e}").read_bytes(), "application/octet-stream") for e in exts]
 
 
-def _app(monkeypatch, data_dir: Path | None = None) -> AppTest:
+def _app(monkeypatch, data_dir: Path | None = None, timeout: float = 90) -> AppTest:
     monkeypatch.setenv("ECG_DATA_DIR", str(data_dir) if data_dir else "/nonexistent-ecg-data")
-    at = AppTest.from_file(APP, default_timeout=90)
+    at = AppTest.from_file(APP, default_timeout=timeout)
     at.run()
     assert not at.exception
     return at

@@ -18,24 +18,14 @@ import pytest
 pytest.importorskip("streamlit")
 import wfdb  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+from test_dashboard import _app as dashboard_app, _cut  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
-CUT_S = 120
 #: Markdown that makes a browser fetch an address if it is rendered as Markdown.
 HOSTILE = "![x](http://127.0.0.1:9/p.png)"
 
 
-def _cut(src: Path, name: str, out: Path, new_name: str | None = None, seconds: int = CUT_S) -> Path:
-    """The first ``seconds`` of MIT-BIH record ``name`` (signal + .atr) in ``out``."""
-    new_name = new_name or f"c{name}"
-    rec = wfdb.rdrecord(str(src / name), sampto=int(360 * seconds), physical=False)
-    rec.record_name = new_name
-    rec.file_name = [f"{new_name}.dat"] * rec.n_sig
-    rec.wrsamp(write_dir=str(out))
-    ann = wfdb.rdann(str(src / name), "atr", sampto=int(360 * seconds) - 1)
-    wfdb.wrann(new_name, "atr", ann.sample, ann.symbol, aux_note=ann.aux_note, fs=360, write_dir=str(out))
-    return out / new_name
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +43,7 @@ def _files(stem: Path, exts=("hea", "dat", "atr")) -> list[tuple[str, bytes, str
 
 
 def _app(monkeypatch, data_dir: Path | None = None) -> AppTest:
-    monkeypatch.setenv("ECG_DATA_DIR", str(data_dir) if data_dir else "/nonexistent-ecg-data")
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception
-    return at
+    return dashboard_app(monkeypatch, data_dir, timeout=120)
 
 
 def _run(at: AppTest) -> AppTest:

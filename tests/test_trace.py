@@ -195,25 +195,16 @@ def test_navigator_one_noisy_trace_and_click_by_time():
 
 st = pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
+from test_dashboard import _cut  # noqa: E402
 
 
-def _cut(src: Path, name: str, out: Path) -> Path:
-    import wfdb
-
-    rec = wfdb.rdrecord(str(src / name), sampto=int(360 * CUT_S), physical=False)
-    rec.record_name = f"t{name}"
-    rec.file_name = [f"t{name}.dat"] * rec.n_sig
-    rec.wrsamp(write_dir=str(out))
-    ann = wfdb.rdann(str(src / name), "atr", sampto=int(360 * CUT_S) - 1)
-    wfdb.wrann(f"t{name}", "atr", ann.sample, ann.symbol, aux_note=ann.aux_note, fs=360, write_dir=str(out))
-    return out / f"t{name}"
 
 
 @pytest.fixture(scope="module")
 def app208(mitdb_dir, tmp_path_factory):
     """The dashboard with a 2-min cut of 208 (events, reference annotations) uploaded."""
     out = tmp_path_factory.mktemp("trace_cuts")
-    stem = _cut(mitdb_dir, "208", out)
+    stem = _cut(mitdb_dir, "208", out, new_name="t208")
     mp = pytest.MonkeyPatch()
     mp.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
     at = AppTest.from_file(APP, default_timeout=120)
