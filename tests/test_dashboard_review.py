@@ -21,7 +21,6 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from test_dashboard import _app as dashboard_app, _cut  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "dashboard" / "app.py")
 #: Markdown that makes a browser fetch an address if it is rendered as Markdown.
 HOSTILE = "![x](http://127.0.0.1:9/p.png)"
 
