@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import trace
+from dashboard.plain import md_escape
 from dashboard.trace import _hms
 from ecg_lstm import summaries
 from ecg_lstm.errors import ECGError
@@ -28,7 +29,7 @@ def render(analysis) -> None:
     try:
         cmp = _compare(st.session_state.get("analysis_key", ""), analysis)
     except ECGError as e:
-        st.error(f"The reference annotations could not be compared: {e}")
+        st.error(f"The reference annotations could not be compared: {md_escape(e)}")
         return
     st.markdown(f"{cmp['n_reference']:,} reference beats, {cmp['n_matched']:,} matched within 150 ms "
                 f"(EC57 rule); the class agrees on **{cmp['agreement_pct']:.1f} %** of matched beats.")
