@@ -60,7 +60,7 @@ dataset: setup  ## build the beat dataset from data/mitdb (cached under data/pro
 CORRECTIONS ?=
 # `make train NPROC=N`: N processes with DistributedDataParallel (torchrun; NCCL on GPUs, gloo on CPUs).
 NPROC ?= 1
-TRAIN_CMD = $(if $(filter-out 1,$(NPROC)),$(PY) -m torch.distributed.run --standalone --nproc_per_node=$(NPROC) -m ecg_lstm.classifier.distributed,$(PY) -m ecg_lstm.classifier.train)
+TRAIN_CMD = $(if $(filter-out 1,$(NPROC)),$(PY) -m torch.distributed.run --standalone --nproc_per_node=$(NPROC) -m ecg_lstm.classifier.train,$(PY) -m ecg_lstm.classifier.train)
 train: setup  ## train the beat classifier on DS1 (GPU when present; NPROC=N: N processes, DDP) into runs/, install it
 	$(TRAIN_CMD) --data-dir $(ECG_DATA_DIR) --install $(if $(CORRECTIONS),--corrections $(CORRECTIONS))
 

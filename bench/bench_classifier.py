@@ -20,12 +20,12 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecg_lstm.classifier.aami import DS2  # noqa: E402
-from ecg_lstm.classifier.aami import reference_beats  # noqa: E402
-from ecg_lstm.classifier.dataset import default_data_dir  # noqa: E402
+from ecg_lstm.beats.aami import DS2  # noqa: E402
+from ecg_lstm.beats.aami import reference_beats  # noqa: E402
+from ecg_lstm.paths import default_data_dir  # noqa: E402
 from ecg_lstm.classifier.features import beat_features  # noqa: E402
 from ecg_lstm.classifier.predict import BeatClassifier  # noqa: E402
-from ecg_lstm.record import read_record  # noqa: E402
+from ecg_lstm.io.read import read_record  # noqa: E402
 
 
 def best_of(fn, repeat: int) -> float:

@@ -204,7 +204,7 @@ def analysis_only(data_dir: Path, name: str) -> float:
     the part of the upload time that is the library's, not the page's."""
     from ecg_lstm.analyze import analyze_record
     from ecg_lstm.classifier.predict import BeatClassifier
-    from ecg_lstm.record import read_record_from_files
+    from ecg_lstm.io.upload import read_record_from_files
     from ecg_lstm.rhythm.predict import RhythmClassifier
 
     from ecg_lstm.errors import ECGError

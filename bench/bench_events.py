@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ecg_lstm.analyze import analyze_record  # noqa: E402
-from ecg_lstm.classifier.aami import DS1  # noqa: E402
-from ecg_lstm.record import read_record  # noqa: E402
+from ecg_lstm.beats.aami import DS1  # noqa: E402
+from ecg_lstm.io.read import read_record  # noqa: E402
 from ecg_lstm.rhythm.labels import rhythm_intervals  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

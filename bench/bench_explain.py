@@ -22,11 +22,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecg_lstm.classifier.aami import CLASSES, reference_beats  # noqa: E402
-from ecg_lstm.classifier.dataset import default_data_dir  # noqa: E402
+from ecg_lstm.beats.aami import CLASSES, reference_beats  # noqa: E402
+from ecg_lstm.paths import default_data_dir  # noqa: E402
 from ecg_lstm.explain import Explainer  # noqa: E402
 from ecg_lstm.explain.plots import save_png  # noqa: E402
-from ecg_lstm.record import read_record  # noqa: E402
+from ecg_lstm.io.read import read_record  # noqa: E402
 
 
 def main(argv=None) -> int:

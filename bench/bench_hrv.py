@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ecg_lstm.analyze import analyze_record  # noqa: E402
-from ecg_lstm.hrv import nn_mask  # noqa: E402
-from ecg_lstm.record import read_record  # noqa: E402
-from ecg_lstm.vitals import ecg_vitals  # noqa: E402
+from ecg_lstm.findings.hrv import nn_mask  # noqa: E402
+from ecg_lstm.io.read import read_record  # noqa: E402
+from ecg_lstm.findings.vitals import ecg_vitals  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 AAMI = {**dict.fromkeys("NLRej", "N"), **dict.fromkeys("AaJS", "S"), "V": "V", "E": "V", "F": "F",

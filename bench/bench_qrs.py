@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecg_lstm.peaks import ecg_peaks  # noqa: E402
+from ecg_lstm.signal.peaks import ecg_peaks  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 RECORDS = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 111, 112, 113, 114, 115, 116, 117, 118, 119,

@@ -41,14 +41,15 @@ def _t(fn):
 def review_times(path: Path, clf, rhythm) -> dict:
     """Seconds of each review action on the record at ``path``."""
     from dashboard.sections.review import reviewed_labels
-    from ecg_lstm.analyze import _bridge_gaps, analyze_record, relabel
+    from ecg_lstm.signal.spans import bridge_gaps
+    from ecg_lstm.analyze import analyze_record, relabel
     from ecg_lstm.classifier.adapt import RecordAdapter
-    from ecg_lstm.corrections import read_labels, write_labels
-    from ecg_lstm.record import read_record
+    from ecg_lstm.beats.corrections import read_labels, write_labels
+    from ecg_lstm.io.read import read_record
 
     rec = read_record(path)
     plain, t_open = _t(lambda: analyze_record(rec, classifier=clf, rhythm=rhythm, adapt=True))
-    ecg, _ = _bridge_gaps(rec.signal[:, plain.lead_index])
+    ecg, _ = bridge_gaps(rec.signal[:, plain.lead_index])
     peaks = plain.beats["sample"].to_numpy(np.int64)
     ad, t_adapter = _t(lambda: RecordAdapter(clf, ecg, rec.fs, peaks))
     (T, q), t_table = _t(lambda: (ad.template_table(), ad.query(20)))

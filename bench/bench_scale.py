@@ -229,7 +229,7 @@ def bench_ddp(args, env, tmp: Path) -> dict:
                 cmd = [PY, "-m", "ecg_lstm.classifier.train", "--device", "cpu"]
             else:
                 cmd = [PY, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-                       "-m", "ecg_lstm.classifier.distributed", "--backend", "gloo"]
+                       "-m", "ecg_lstm.classifier.train", "--backend", "gloo"]
             wall = run(cmd + common + ["--seeds", str(seed), "--out", str(run_dir)], env, f"train x{nproc}")
             cfg = json.loads((run_dir / "beat_lstm.json").read_text())
             v = cfg["validation"]["uncalibrated"]

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ecg_lstm.analyze import analyze_record  # noqa: E402
-from ecg_lstm.record import read_record  # noqa: E402
+from ecg_lstm.io.read import read_record  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -63,7 +63,7 @@ import resource, sys, time, json
 sys.path.insert(0, {root!r})
 t0 = time.perf_counter()
 from ecg_lstm.analyze import analyze_record
-from ecg_lstm.record import read_record
+from ecg_lstm.io.record import read_record
 t1 = time.perf_counter()
 rec = read_record({path!r}, annotator=None)
 res = analyze_record(rec, classifier={clf}, rhythm={clf})

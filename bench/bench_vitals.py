@@ -20,8 +20,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecg_lstm.events import detect_events  # noqa: E402
-from ecg_lstm.vitals import ecg_vitals  # noqa: E402
+from ecg_lstm.findings.events import detect_events  # noqa: E402
+from ecg_lstm.findings.vitals import ecg_vitals  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 FS = 360

@@ -45,7 +45,7 @@ def digest(files: dict[str, bytes], *options) -> str:
 
 
 def _read_files(files: dict[str, bytes], fs: float | None):
-    from ecg_lstm.record import read_record_from_files
+    from ecg_lstm.io.upload import read_record_from_files
 
     return read_record_from_files(files, fs=fs)
 
@@ -82,7 +82,7 @@ def models() -> tuple[object, object, list[str]]:
 @st.cache_resource(show_spinner=False)
 def _sweep_uploads() -> int:
     """Remove the upload folders a killed server left behind (once per server start)."""
-    from ecg_lstm.formats.tempfiles import sweep_stale
+    from ecg_lstm.io.tempfiles import sweep_stale
 
     return len(sweep_stale())
 
@@ -181,7 +181,7 @@ def analyse_files(key: str, _files: dict[str, bytes], fs: float | None, referenc
 @st.cache_data(max_entries=3, show_spinner=False)
 def analyse_path(path: str, stamp: tuple, fs: float | None, reference_beats: bool):
     """Read and analyse a local record; cached on path + modification stamp + options."""
-    from ecg_lstm.record import read_record
+    from ecg_lstm.io.read import read_record
 
     kwargs = {"fs": fs} if fs else {}
     return _analyse(lambda: read_record(path, **kwargs), reference_beats)

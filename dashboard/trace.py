@@ -1,7 +1,7 @@
 """Plotly figures of the dashboard: the ECG on paper, the record navigator,
 heart-rate trend, RR tachogram, Poincaré plot, median beats, confusion matrix.
 
-Figures only lay out arrays computed by the library (``ecg_lstm.summaries``).
+Figures only lay out arrays computed by the library (``ecg_lstm.report.figures``).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """ecg-lstm: ECG records in; beats, vitals, arrhythmias out."""
 from .errors import ECGError
-from .filters import ecg_clean
-from .record import Record, read_record
+from .io.read import read_record
+from .io.record import Record
+from .signal.filters import ecg_clean
 
 __version__ = "0.1.0"
 __all__ = ["ECGError", "Record", "read_record", "ecg_clean", "__version__"]

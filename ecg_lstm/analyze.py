@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .beats.aami import CLASSES
 from .errors import RecordError
-from .record import Record
+from .io.record import Record
+from .signal.spans import bridge_gaps, long_runs
 
-#: Class order of the probability columns.
-CLASSES = ("N", "S", "V", "F", "Q")
 BEAT_COLUMNS = ["sample", "time_s", "label", "confidence"] + [f"p_{c}" for c in CLASSES]
 #: WFDB symbol written for each class (and "?" for a beat left unclassified).
 WFDB_SYMBOL = {"N": "N", "S": "S", "V": "V", "F": "F", "Q": "Q", "": "?"}
@@ -44,7 +44,7 @@ class Analysis:
 
     def to_json_dict(self) -> dict:
         """Vitals, events, rhythm and record metadata as plain JSON types."""
-        from .summaries import noisy_share_pct
+        from .signal.quality import noisy_share_pct
 
         rec = self.record
         out = {
@@ -92,7 +92,7 @@ def _default_rhythm():
 
 def reference_beat_samples(record: Record) -> np.ndarray:
     """Sample numbers of the reference beat annotations of ``record``."""
-    from .classifier.aami import reference_beats
+    from .beats.aami import reference_beats
 
     if record.annotations is None:
         why = record.metadata.get("annotation_error")  # a damaged file: the reader left it out
@@ -114,7 +114,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
 
     Parameters
     ----------
-    record : a :class:`~ecg_lstm.record.Record`.
+    record : a :class:`~ecg_lstm.io.record.Record`.
     lead : lead name or index; default MLII/II, else the first ECG lead.
     reference_beats : take beat positions from the record's reference
         annotations instead of detecting them (the literature's protocol).
@@ -129,12 +129,12 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         (fraction 0..1: the share of a 24 h record's time spent before it; step a short
         phrase), e.g. for a progress bar.
     """
-    from .peaks import ecg_peaks
-    from .quality import signal_quality
+    from .signal.peaks import ecg_peaks
+    from .signal.quality import signal_quality
 
     step = progress or (lambda fraction, what: None)
     idx = record.lead_index(lead)
-    ecg, gaps = _bridge_gaps(record.signal[:, idx])
+    ecg, gaps = bridge_gaps(record.signal[:, idx])
     fs = record.fs
     step(0.0, "detecting beats")
     if reference_beats:
@@ -143,7 +143,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         peaks, _ = ecg_peaks(ecg, fs)
         if gaps is not None:  # no beat is invented where the signal was missing (50 ms or more;
             # a bridged shorter gap, e.g. one empty CSV cell in seven, cannot hide or fake a QRS)
-            peaks = peaks[~_long_runs(gaps, max(1, int(0.05 * fs)))[peaks]]
+            peaks = peaks[~long_runs(gaps, max(1, int(0.05 * fs)))[peaks]]
         source = "detected"
     peaks = np.asarray(peaks, dtype=np.int64)
 
@@ -193,7 +193,7 @@ def relabel(analysis: Analysis, labels, probs, name: str, rhythm="default") -> A
     for j, c in enumerate(CLASSES):
         beats[f"p_{c}"] = probs[:, j]
     model = {"beat_classifier": name}
-    ecg, _ = _bridge_gaps(analysis.record.signal[:, analysis.lead_index])
+    ecg, _ = bridge_gaps(analysis.record.signal[:, analysis.lead_index])
     return _summarise(analysis.record, analysis.lead_index, analysis.beat_source, beats, analysis.quality, ecg,
                       labelled=True, rhythm=rhythm, model=model)
 
@@ -201,9 +201,10 @@ def relabel(analysis: Analysis, labels, probs, name: str, rhythm="default") -> A
 def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quality: pd.DataFrame, ecg: np.ndarray,
                *, labelled: bool, rhythm, model: dict, step=None) -> Analysis:
     """What follows from the labelled beats: vitals, rhythm episodes, events."""
-    from .events import detect_events
-    from .flutter import split_atrial_flutter, ventricular_flutter_segments
-    from .vitals import ecg_vitals
+    from .findings.atrial_flutter import split_atrial_flutter
+    from .findings.events import detect_events
+    from .findings.vitals import ecg_vitals
+    from .signal.ventricular_flutter import ventricular_flutter_segments
 
     step = step or (lambda fraction, what: None)
     fs = record.fs
@@ -229,8 +230,8 @@ def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quali
 
 def _adapted(clf, ecg, fs, peaks, reviewed):
     """Labels and probabilities adapted to the record (with reviewed beats when given)."""
+    from .beats.corrections import match_labels
     from .classifier.adapt import RecordAdapter
-    from .corrections import match_labels
 
     ad = RecordAdapter(clf, ecg, fs, peaks)
     if reviewed is None:
@@ -241,22 +242,11 @@ def _adapted(clf, ecg, fs, peaks, reviewed):
 
 def _hrv_applicability(beats: pd.DataFrame, episodes: pd.DataFrame, duration_s: float) -> dict:
     """``hrv_applicable`` and ``hrv_not_applicable_reason`` for the vitals: the one decision
-    (:func:`ecg_lstm.summaries.hrv_applicability`) that the page shows too."""
-    from .summaries import hrv_applicability
+    (:func:`ecg_lstm.findings.hrv.hrv_applicability`) that the page shows too."""
+    from .findings.hrv import hrv_applicability
 
     h = hrv_applicability(beats, episodes, duration_s)
     return {"hrv_applicable": bool(h["applicable"]), "hrv_not_applicable_reason": h["reason"] or None}
-
-
-def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
-    """``mask`` keeping only its runs of at least ``min_len`` True values."""
-    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    keep = ends - starts >= min_len
-    marks = np.zeros(len(mask) + 1, dtype=np.int64)
-    np.add.at(marks, starts[keep], 1)
-    np.add.at(marks, ends[keep], -1)
-    return np.cumsum(marks[:-1]) > 0
 
 
 def _missing_is_noisy(quality: pd.DataFrame, gaps: np.ndarray) -> pd.DataFrame:
@@ -268,21 +258,6 @@ def _missing_is_noisy(quality: pd.DataFrame, gaps: np.ndarray) -> pd.DataFrame:
     quality = quality.copy()
     quality["noisy"] = quality["noisy"].to_numpy(bool) | (share >= 0.05)
     return quality
-
-
-def _bridge_gaps(ecg: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Bridge NaN gaps linearly so that the filters can run; return the gap mask.
-
-    Filtering spreads a single NaN over the whole lead, so gaps are bridged
-    first; the flat bridge then reads as poor quality, and no beat is kept there.
-    """
-    gaps = ~np.isfinite(ecg)
-    if not gaps.any():
-        return ecg, None
-    x = np.flatnonzero(~gaps)
-    filled = ecg.copy()
-    filled[gaps] = np.interp(np.flatnonzero(gaps), x, ecg[x])
-    return filled, gaps
 
 
 def write_outputs(analysis: Analysis, out_dir: str | Path, annotation_ext: str | None = None) -> list[Path]:

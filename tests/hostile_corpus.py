@@ -11,7 +11,7 @@ verifies them), refuse it with a typed error whose message names the problem
 runs every case in its own forked process (peak memory per case from
 ``wait4``) and prints one line per case: input, outcome, peak MB, message.
 ``make test-hostile`` writes that report to bench/results/hostile.txt;
-tests/test_hostile.py runs the light cases in the test suite.
+tests/io/test_hostile.py runs the light cases in the test suite.
 """
 from __future__ import annotations
 
@@ -36,7 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ecg_lstm import errors as E  # noqa: E402
-from ecg_lstm.record import MAX_FS, MIN_FS, Record, read_record, read_record_from_files  # noqa: E402
+from ecg_lstm.io.limits import MAX_FS, MIN_FS
+from ecg_lstm.io.record import Record
+from ecg_lstm.io.read import read_record
+from ecg_lstm.io.upload import read_record_from_files
 
 FS, N = 360, 3600  # 10 s at 360 Hz
 GAIN = 200.0
@@ -845,8 +848,8 @@ class Outcome:
 
 def run_case(case: Case, folder: Path) -> Outcome:
     """Build and read one case in ``folder``; judge the result against the case's expectation."""
-    from ecg_lstm.formats import upload as upload_mod
-    from ecg_lstm.formats import tempfiles
+    from ecg_lstm.io import upload as upload_mod
+    from ecg_lstm.io import tempfiles
 
     old_env = {k: os.environ.get(k) for k in case.env}
     os.environ.update({k: v for k, v in case.env.items() if not k.startswith("HOSTILE_")})

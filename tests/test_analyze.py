@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ecg_lstm.analyze import analyze_record
-from ecg_lstm.record import read_record
+from ecg_lstm.io.read import read_record
 
 
 @pytest.mark.parametrize("fill", [np.nan, 0.0])

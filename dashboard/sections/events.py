@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.trace import _hms
-from ecg_lstm.events import EVENT_TYPES, event_groups, hourly_summary, with_decisions
+from ecg_lstm.findings.events import EVENT_TYPES, event_groups, hourly_summary, with_decisions
 
 #: Rows per page of the event table.
 PAGE_ROWS = 500

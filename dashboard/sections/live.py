@@ -54,9 +54,9 @@ def advance(state, duration_s: float, speed: float, now: float | None = None) ->
 
 
 def monitor_state(analysis, cursor: float, window_s: float = WINDOW_S, decisions: dict | None = None) -> dict:
-    """Heart rate (last 8 beats) and the alarming events (``ecg_lstm.events.alarming``: an alarm
+    """Heart rate (last 8 beats) and the alarming events (``ecg_lstm.findings.events.alarming``: an alarm
     type, not in noisy signal, not rejected by the reviewer) overlapping the visible window."""
-    from ecg_lstm.events import alarming
+    from ecg_lstm.findings.events import alarming
 
     t = analysis.beats["time_s"].to_numpy(float)
     seen = t[(t <= cursor)][-9:]

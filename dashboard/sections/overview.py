@@ -9,10 +9,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.plain import md_escape
-from dashboard.sections import model as model_files
-from dashboard.sections import review
+from dashboard.sections import model as model_files, review
 from ecg_lstm.rhythm.labels import af_burden
-from ecg_lstm.summaries import hrv_applicability, noisy_share_pct
+from ecg_lstm.findings.hrv import hrv_applicability
+from ecg_lstm.signal.quality import noisy_share_pct
 
 #: MIT-BIH's sampling rate: a record named like a training record is that record only at this rate.
 MITDB_FS = 360.0

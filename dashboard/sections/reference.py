@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import trace
 from dashboard.plain import md_escape
 from dashboard.trace import _hms
-from ecg_lstm import summaries
+from ecg_lstm.report import figures as summaries
 from ecg_lstm.errors import ECGError
 
 

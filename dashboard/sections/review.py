@@ -8,7 +8,7 @@ The beats the system most wants reviewed (``RecordAdapter.query``) come first.
 
 Corrections are kept per record in ``st.session_state["reviews"][record_key]`` (the
 record's digest), so they survive reruns and record switches, and are saved as a WFDB
-annotation file (``ecg_lstm.corrections``, extension ``cor``, reviewed beats only) that
+annotation file (``ecg_lstm.beats.corrections``, extension ``cor``, reviewed beats only) that
 is read back when the record is opened again with it.
 
 With corrections, the page shows the relabelled analysis: :func:`sync` hands the reviewed
@@ -118,14 +118,14 @@ def current_review() -> dict | None:
 def adapter(record_key: str, _plain):
     """The record's :class:`~ecg_lstm.classifier.adapt.RecordAdapter` (features, templates,
     the model's hidden states), built once per record; None without a beat classifier."""
-    from ecg_lstm.analyze import _bridge_gaps
+    from ecg_lstm.signal.spans import bridge_gaps
     from ecg_lstm.classifier.adapt import RecordAdapter
 
     clf, _, _ = loading.models()
     if clf is None or not len(_plain.beats):
         return None
     rec = _plain.record
-    ecg, _ = _bridge_gaps(rec.signal[:, _plain.lead_index])  # as analyze_record feeds the classifier
+    ecg, _ = bridge_gaps(rec.signal[:, _plain.lead_index])  # as analyze_record feeds the classifier
     return RecordAdapter(clf, ecg, rec.fs, _plain.beats["sample"].to_numpy(np.int64))
 
 
@@ -249,7 +249,7 @@ def _load_incoming(state) -> None:
         state["review_error"] = (f"{file_name} could not be read as corrections: it holds no beat annotation; "
                                  "the record is shown without corrections.")
         return
-    from ecg_lstm.corrections import match_labels
+    from ecg_lstm.beats.corrections import match_labels
 
     peaks = plain.beats["sample"].to_numpy(np.int64)
     idx, labs = match_labels(peaks, samples, labels, plain.record.fs)
@@ -268,8 +268,8 @@ def _load_incoming(state) -> None:
 def read_corrections(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Samples and labels of a corrections file given as bytes (wfdb reads files: it goes
     through a private temporary folder, removed at once, or at exit if the server stops)."""
-    from ecg_lstm.corrections import read_labels
-    from ecg_lstm.formats.tempfiles import private_tempdir, remove
+    from ecg_lstm.beats.corrections import read_labels
+    from ecg_lstm.io.tempfiles import private_tempdir, remove
 
     tmp = private_tempdir("cor")
     try:
@@ -282,8 +282,8 @@ def read_corrections(data: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 def corrections_bytes(analysis, rev: dict) -> bytes:
     """The reviewed beats as a WFDB annotation file (``.cor``), as bytes."""
-    from ecg_lstm.corrections import write_labels
-    from ecg_lstm.formats.tempfiles import private_tempdir, remove
+    from ecg_lstm.beats.corrections import write_labels
+    from ecg_lstm.io.tempfiles import private_tempdir, remove
 
     items = sorted(rev["corrections"].items())
     tmp = private_tempdir("cor")
@@ -491,7 +491,7 @@ def _save_beside(analysis, rev: dict) -> None:
     path = st.session_state.get("record_path")
     if not path or not rev["corrections"]:
         return
-    from ecg_lstm.corrections import labels_path
+    from ecg_lstm.beats.corrections import labels_path
 
     target = labels_path(path)
     if st.button(f"Save beside the record ({md_escape(target.name)})", key="review_save_local",

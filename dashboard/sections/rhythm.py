@@ -8,7 +8,8 @@ import streamlit as st
 from dashboard import trace
 from dashboard.plain import md_escape
 from dashboard.trace import _hms
-from ecg_lstm import summaries
+from ecg_lstm.findings.hrv import hrv_applicability
+from ecg_lstm.report import figures as summaries
 
 #: (label, vitals key, unit, decimals) of the time-domain HRV table.
 TIME_ROWS = [("SDNN", "sdnn_ms", "ms", 1), ("RMSSD", "rmssd_ms", "ms", 1), ("pNN50", "pnn50_pct", "%", 1),
@@ -43,7 +44,7 @@ def _hrv(analysis) -> None:
     """HRV where it means something; otherwise the reason, from the same decision as the overview."""
     st.markdown("**Heart-rate variability**")
     rec = analysis.record
-    h = summaries.hrv_applicability(analysis.beats, analysis.rhythm_episodes, rec.duration_s)
+    h = hrv_applicability(analysis.beats, analysis.rhythm_episodes, rec.duration_s)
     if not h["applicable"]:
         st.info("HRV not applicable: " + md_escape(h["reason"]) + ".")
         # Kept one click away for whoever needs the numbers (research, comparison with other tools).

@@ -103,7 +103,7 @@ def _local() -> None:
 
 def _local_corrections(path: Path) -> tuple[bytes, str] | None:
     """The corrections file beside a local record, if there is one."""
-    from ecg_lstm.corrections import labels_path
+    from ecg_lstm.beats.corrections import labels_path
 
     cor = labels_path(path)
     try:

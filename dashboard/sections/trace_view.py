@@ -195,7 +195,7 @@ def _reference(key: str, _analysis) -> pd.DataFrame | None:
     rec = _analysis.record
     if rec.annotations is None:
         return None
-    from ecg_lstm.classifier.aami import AAMI_MAP
+    from ecg_lstm.beats.aami import AAMI_MAP
 
     ann = rec.annotations
     symbols = np.asarray(ann.symbol, dtype=str)

@@ -3,7 +3,7 @@
 Reads ``records.parquet`` and ``events.parquet`` back with pandas (an archive's
 summary tables are one row per record or event: thousands of rows, well within
 pandas; DuckDB would only pay off for queries over ``beats/``). Like the
-record report (ecg_lstm/report.py) the page is one self-contained file with no
+record report (ecg_lstm/report/document.py) the page is one self-contained file with no
 scripts, fonts or images to fetch: histograms are inline SVG drawn here, which
 keeps it viewable offline and archivable. Record ids and error messages are
 escaped: they are shown as plain text.
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..events import EVENT_TYPES
+from ..findings.events import EVENT_TYPES
 
 #: Events shown as columns of the "most events" table (the others are in the totals).
 KEY_EVENTS = ("vt", "couplet", "bigeminy", "svt_run", "afib", "pause")

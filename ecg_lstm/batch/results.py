@@ -24,9 +24,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..analyze import BEAT_COLUMNS, CLASSES, Analysis
-from ..events import COLUMNS as EVENT_COLUMNS
-from ..events import EVENT_TYPES
+from ..analyze import BEAT_COLUMNS, Analysis
+from ..beats.aami import CLASSES
+from ..findings.events import COLUMNS as EVENT_COLUMNS
+from ..findings.events import EVENT_TYPES
 
 STATUS_OK, STATUS_FAILED = "ok", "failed"
 #: Columns every records.parquet row has, in this order; vitals follow (numbers only).

@@ -21,7 +21,7 @@ _DB_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 @dataclass(frozen=True)
 class RecordTask:
-    """One record to analyse: ``path`` as :func:`~ecg_lstm.record.read_record` takes it."""
+    """One record to analyse: ``path`` as :func:`~ecg_lstm.io.read.read_record` takes it."""
 
     record_id: str
     path: str

@@ -104,7 +104,7 @@ class RecordWorker:
     def run(self, task: RecordTask) -> tuple[dict, object]:
         """(records.parquet row, events DataFrame or None) of one record; never raises for a bad record."""
         from ..analyze import analyze_record
-        from ..record import read_record
+        from ..io.read import read_record
 
         o = self.opts
         t0 = time.perf_counter()

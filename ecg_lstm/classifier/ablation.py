@@ -11,10 +11,10 @@ import argparse
 import json
 from pathlib import Path
 
-from .aami import DS2
-from .dataset import default_data_dir
+from ..beats.aami import DS2
+from ..paths import ROOT, default_data_dir
 from .evaluate import evaluate
-from .predict import ROOT, BeatClassifier
+from .predict import BeatClassifier
 from .train import TrainConfig, train
 
 VARIANTS = {

@@ -54,14 +54,13 @@ import numpy as np
 import torch
 from scipy.ndimage import median_filter
 
+from ..beats.aami import CLASS_INDEX, CLASSES
 from ..errors import ECGError
-from ..validation import check_lead_and_peaks
-from .aami import CLASSES, CLASS_INDEX
+from ..signal.checks import check_lead_and_peaks
 from .features import MORPH_NAMES, RR_NAMES, beat_features
 from .model import BeatEnsemble, BeatLSTM
 from .predict import window_average
 from .templates import TemplateConfig, Templates, templates_from_features
-
 
 #: Beats of one template that carry its reviewed label into the fit (evenly spaced above this).
 MAX_PROPAGATED = 5_000  # above any 30-min record's template: the reported results do not depend on it

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .aami import DS1, DS2, PACED, TRAIN, VALIDATION
+from ..beats.aami import DS1, DS2, PACED, TRAIN, VALIDATION
+from ..beats.ec57 import ec57_stats
+from ..paths import ROOT, default_data_dir
 from .adapt import AdaptConfig, RhythmConfig
-from .dataset import default_data_dir
-from .ec57 import ec57_stats
-from .predict import ROOT, BeatClassifier
+from .predict import BeatClassifier
 
 FOLDS = (("101", "115", "201", "208", "220", "124"), ("108", "116", "207", "209", "230", "122"),
          ("109", "112", "119", "203", "205", "215"))

@@ -17,17 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..beats.aami import AAMI_MAP, DS1, DS2, reference_beats
 from ..errors import MissingFileError
-from ..record import read_record
-from .aami import AAMI_MAP, DS1, DS2, reference_beats
+from ..io.read import read_record
+from ..paths import ROOT, default_data_dir
 from .features import FEATURES_VERSION, FeatureConfig, beat_features
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def default_data_dir() -> Path:
-    """``$ECG_DATA_DIR``, else ``data/mitdb``."""
-    return Path(os.environ.get("ECG_DATA_DIR") or ROOT / "data" / "mitdb")
 
 
 @dataclass

@@ -19,12 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..record import read_record
-from .aami import CLASSES, CLASS_INDEX, DS2
-from .aami import reference_beats
-from .dataset import default_data_dir
-from .ec57 import TOLERANCE_S, confusion, ec57_stats, end_to_end_confusion, expected_calibration_error
-from .predict import DEFAULT_PATH, ROOT, BeatClassifier
+from ..beats.aami import CLASS_INDEX, CLASSES, DS2, reference_beats
+from ..beats.ec57 import TOLERANCE_S, confusion, ec57_stats, end_to_end_confusion, expected_calibration_error
+from ..io.read import read_record
+from ..paths import MODELS_DIR, ROOT, default_data_dir
+from .predict import DEFAULT_PATH, BeatClassifier
 
 TARGETS = {"VEB_Se": 0.95, "VEB_P": 0.95, "SVEB_Se": 0.85, "SVEB_P": 0.70, "accuracy": 0.96}
 LITERATURE = [("de Chazal et al. 2004", {"VEB_Se": 0.777, "VEB_P": 0.819, "SVEB_Se": 0.759, "SVEB_P": 0.385}),
@@ -321,7 +320,7 @@ def main(argv=None) -> int:
     (out / "beat_ec57.md").write_text(md)
     plots(res, out)
     if args.model is None or Path(args.model).resolve() == DEFAULT_PATH.resolve():
-        shutil.copy2(out / "beat_ec57.md", ROOT / "models" / "EVALUATION.md")
+        shutil.copy2(out / "beat_ec57.md", MODELS_DIR / "EVALUATION.md")
     r = res["reference"]
     print(f"DS2 reference beats: accuracy {_pct(r['accuracy'])}, VEB Se/+P {_pct(r['VEB_Se'])}/{_pct(r['VEB_P'])}, "
           f"SVEB Se/+P {_pct(r['SVEB_Se'])}/{_pct(r['SVEB_P'])}, ECE {r['ece']:.4f}")

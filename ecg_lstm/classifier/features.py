@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.ndimage import median_filter, percentile_filter
 
-from ..filters import ecg_clean, resample
+from ..signal.filters import ecg_clean, resample
 
 #: Bumped whenever the features change, so cached datasets rebuild.
 FEATURES_VERSION = 6

@@ -108,3 +108,8 @@ class BeatEnsemble(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.members = nn.ModuleList(BeatLSTM(cfg) for _ in range(n_members))
+
+
+def ensemble_members(model) -> list:
+    """The networks of ``model``: its members for a :class:`BeatEnsemble`, else ``[model]``."""
+    return list(model.members) if isinstance(model, BeatEnsemble) else [model]

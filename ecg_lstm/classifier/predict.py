@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..beats.aami import CLASSES
 from ..errors import ModelError
+from ..paths import MODELS_DIR
+from ..signal.checks import check_lead_and_peaks
 from ..weights import load_weights
-from ..validation import check_lead_and_peaks
-from .aami import CLASSES
 from .features import FEATURES_VERSION, FeatureConfig, beat_features
 from .model import BeatEnsemble, BeatLSTM, ModelConfig
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PATH = ROOT / "models" / "beat_lstm.pt"
+DEFAULT_PATH = MODELS_DIR / "beat_lstm.pt"
 FORMAT = "ecg-lstm-beat/1"
 
 

@@ -35,8 +35,8 @@ import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.cluster.vq import kmeans2
 
-from ..validation import check_lead_and_peaks
-from .aami import CLASSES
+from ..beats.aami import CLASSES
+from ..signal.checks import check_lead_and_peaks
 from .features import RR_NAMES, FeatureConfig, beat_features
 
 #: Rhythm features used by the templates (all are log-ratios: 0 means "on time").

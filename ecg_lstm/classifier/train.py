@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,12 +25,13 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
-from .aami import CLASSES, DS1, DS2, PACED, TRAIN, VALIDATION
-from .dataset import BeatSet, default_data_dir, load_beats
-from .ec57 import confusion, ec57_stats, expected_calibration_error
+from ..beats.aami import CLASSES, DS1, DS2, PACED, TRAIN, VALIDATION
+from ..beats.ec57 import confusion, ec57_stats, expected_calibration_error
+from ..paths import MODELS_DIR, default_data_dir
+from .dataset import BeatSet, load_beats
 from .features import FEATURES_VERSION, RR_SECONDS, FeatureConfig
 from .model import BeatEnsemble, BeatLSTM, ModelConfig
-from .predict import ROOT, save_checkpoint, sequence_logits
+from .predict import save_checkpoint, sequence_logits
 
 
 @dataclass
@@ -150,7 +153,7 @@ def train_member(cfg: TrainConfig, seed: int, tr: BeatSet, va: BeatSet, mcfg: Mo
                  device: torch.device, quiet: bool) -> tuple[BeatLSTM, list]:
     """One network, early-stopped on the validation records; returns its best state and history.
 
-    Inside a torch.distributed process group (distributed.py, torchrun) every rank runs this loop:
+    Inside a torch.distributed process group (torchrun, :func:`setup_distributed`) every rank runs this loop:
     all draw the same global batch of ``batch_size`` sequences (same seed, same augmentation), each
     trains DistributedDataParallel on its slice ``rank::world`` with the loss normalised by the
     whole batch, so the averaged gradient is the one-process gradient. Batch-norm statistics and
@@ -158,8 +161,6 @@ def train_member(cfg: TrainConfig, seed: int, tr: BeatSet, va: BeatSet, mcfg: Mo
     matches one-process training within seed noise, not bit for bit. Rank 0 validates; the others
     take its early-stopping decision.
     """
-    from .distributed import rank_world  # late: distributed.py builds on this module
-
     grouped = dist.is_available() and dist.is_initialized()
     rank, world = rank_world()
     torch.manual_seed(seed + rank)  # the initial weights are rank 0's: DDP broadcasts them
@@ -240,7 +241,7 @@ def train(cfg: TrainConfig, out: Path, data_dir=None, quiet: bool = False, feat=
     if leaked:
         raise ValueError(f"records {leaked} are DS2 or paced: training and validation use DS1 only")
     if cfg.corrections:
-        from .corrected import check_not_evaluation, correction_records
+        from .reviewed_beats import check_not_evaluation, correction_records
 
         check_not_evaluation(correction_records(cfg.corrections))
     device = pick_device(cfg.device)
@@ -250,7 +251,7 @@ def train(cfg: TrainConfig, out: Path, data_dir=None, quiet: bool = False, feat=
     beats = load_beats(all_recs, data_dir, feat)
     tr, va = beats.subset(cfg.records), beats.subset(cfg.val_records)
     if cfg.corrections:  # reviewer corrections: only reviewed beats are labelled; DS2 names refused
-        from .corrected import concat, load_corrections
+        from .reviewed_beats import concat, load_corrections
 
         tr = concat(tr, load_corrections(cfg.corrections, data_dir or default_data_dir(), feat))
     mcfg = ModelConfig.from_dict({"window": feat.window, "n_rr": tr.rr.shape[1], **cfg.model})
@@ -280,15 +281,55 @@ def train(cfg: TrainConfig, out: Path, data_dir=None, quiet: bool = False, feat=
     return config
 
 
+# -- several processes (torchrun): the same loop on every rank -----------------------------------
+
+def rank_world() -> tuple[int, int]:
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+
+
+def setup_distributed(backend: str | None = None) -> torch.device:
+    """Join the process group torchrun described in the environment; returns this rank's device."""
+    local = int(os.environ.get("LOCAL_RANK", 0))
+    use_cuda = torch.cuda.is_available() and backend != "gloo"
+    if use_cuda:
+        torch.cuda.set_device(local)
+    elif (os.environ.get("LOCAL_WORLD_SIZE") == os.environ.get("WORLD_SIZE")
+          and "GLOO_SOCKET_IFNAME" not in os.environ and Path("/sys/class/net/lo").exists()):
+        # All ranks on this machine: keep gloo's sockets on the loopback interface.
+        os.environ["GLOO_SOCKET_IFNAME"] = "lo"
+    if not dist.is_initialized():
+        dist.init_process_group(backend or ("nccl" if use_cuda else "gloo"))
+    return torch.device("cuda", local) if use_cuda else torch.device("cpu")
+
+
+def train_distributed(cfg: TrainConfig, out: Path, data_dir=None, quiet: bool = False) -> dict | None:
+    """train.py's ``train`` on every rank; rank 0 writes ``out`` and returns the config."""
+    rank, world = rank_world()
+    if world > 1:
+        # Rank 0 builds the beat cache first: ranks writing the same cache file at once would race.
+        if rank == 0:
+            load_beats([r for r in DS1 if r in cfg.records + cfg.val_records] or cfg.records + cfg.val_records,
+                       data_dir)
+        dist.barrier()
+    if rank == 0:
+        return train(cfg, out, data_dir, quiet=quiet)
+    # The other ranks take part in every step; their copy of the result is thrown away.
+    with tempfile.TemporaryDirectory(prefix="ecg-ddp-") as tmp:
+        train(cfg, Path(tmp), data_dir, quiet=True)
+    return None
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description="Train the LSTM beat classifier on DS1.")
+    p = argparse.ArgumentParser(description="Train the LSTM beat classifier on DS1: one process, or N under torchrun "
+                                            "with DistributedDataParallel (`make train NPROC=N`).")
     p.add_argument("--config", help="JSON file with TrainConfig fields")
     p.add_argument("--epochs", type=int)
     p.add_argument("--records", nargs="+", help="training records (DS1 only)")
     p.add_argument("--val-records", nargs="+", help="validation records (DS1 only)")
-    p.add_argument("--out", default="runs/beat_lstm", help="run folder (default runs/beat_lstm)")
+    p.add_argument("--out", help="run folder (default runs/beat_lstm; runs/beat_lstm_ddp under torchrun)")
     p.add_argument("--data-dir", help="MIT-BIH folder (default $ECG_DATA_DIR or data/mitdb)")
-    p.add_argument("--device", help="cpu, cuda or auto (default)")
+    p.add_argument("--device", help="cpu, cuda or auto (default; under torchrun: this rank's GPU, else the CPU)")
+    p.add_argument("--backend", choices=["nccl", "gloo"], help="under torchrun: nccl with CUDA GPUs (default), else gloo")
     p.add_argument("--seeds", nargs="+", type=int, help="one ensemble member per seed (default 1337 7 11)")
     p.add_argument("--no-context", action="store_true", help="ablation: per-beat MLP instead of the LSTM")
     p.add_argument("--no-rr", action="store_true", help="ablation: without RR features")
@@ -305,18 +346,31 @@ def main(argv=None) -> int:
         cfg.model["use_context"] = False
     if args.no_rr:
         cfg.model["use_rr"] = False
-    out = Path(args.out)
-    config = train(cfg, out, args.data_dir, quiet=args.quiet)
+    grouped = "LOCAL_RANK" in os.environ  # started by torchrun: join its process group
+    out = Path(args.out or ("runs/beat_lstm_ddp" if grouped else "runs/beat_lstm"))
+    world = 1
+    if grouped:
+        cfg.device = str(setup_distributed(args.backend))
+        world = rank_world()[1]
+        try:
+            config = train_distributed(cfg, out, args.data_dir, quiet=args.quiet)
+        finally:
+            dist.destroy_process_group()
+    else:
+        config = train(cfg, out, args.data_dir, quiet=args.quiet)
+    if config is None:  # a rank other than 0: rank 0 reports and installs
+        return 0
     v = config["validation"]["calibrated"]
-    print(f"{out}: {len(cfg.seeds)} members, epochs {config['epochs_run']} in {config['train_time_s']:.0f} s, "
-          f"best epochs {config['best_epoch']}; validation ({', '.join(cfg.val_records)}): accuracy {v['accuracy']:.3f}, "
-          f"VEB Se/+P {v['VEB_Se']:.3f}/{v['VEB_P'] or 0:.3f}, SVEB Se/+P {v['SVEB_Se']:.3f}/{v['SVEB_P'] or 0:.3f}, "
-          f"ECE {v['ece']:.3f} (T={config['temperature']:.2f})")
+    f = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731 - Se/+P of a class absent from validation
+    on = f" on {world} processes" if world > 1 else ""
+    print(f"{out}: {len(cfg.seeds)} members{on}, epochs {config['epochs_run']} in {config['train_time_s']:.0f} s, "
+          f"best epochs {config['best_epoch']}; validation ({', '.join(cfg.val_records)}): accuracy {f(v['accuracy'])}, "
+          f"VEB Se/+P {f(v['VEB_Se'])}/{f(v['VEB_P'])}, SVEB Se/+P {f(v['SVEB_Se'])}/{f(v['SVEB_P'])}, "
+          f"ECE {f(v['ece'])} (T={config['temperature']:.2f})")
     if args.install:
-        dest = ROOT / "models"
-        for f in ("beat_lstm.pt", "beat_lstm.json"):
-            shutil.copy2(out / f, dest / f)
-        print(f"installed into {dest}")
+        for name in ("beat_lstm.pt", "beat_lstm.json"):
+            shutil.copy2(out / name, MODELS_DIR / name)
+        print(f"installed into {MODELS_DIR}")
     return 0
 
 

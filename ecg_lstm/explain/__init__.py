@@ -5,6 +5,7 @@
     prep = ex.prepare(ecg, fs, peaks)           # once per record
     e = ex.explain(prep, beat)                  # one beat: e.summary, e.to_json_dict()
 """
-from .core import BeatExplanation, ExplainConfig, ExplainError, Explainer, PreparedRecord
+from .core import Explainer
+from .explanation import BeatExplanation, ExplainConfig, ExplainError, PreparedRecord
 
 __all__ = ["BeatExplanation", "ExplainConfig", "ExplainError", "Explainer", "PreparedRecord"]

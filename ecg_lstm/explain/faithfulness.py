@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..classifier.aami import CLASSES, DS2
+from ..beats.aami import CLASSES, DS2
 from ..classifier.features import RR_NAMES, morph_features
+from ..paths import MODELS_DIR, ROOT
 from .core import Explainer
 from .phrases import FEATURE_NAMES as FEATURE_LIST
 
-ROOT = Path(__file__).resolve().parents[2]
 FRACTIONS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 TARGET_FRACTION, TARGET_SHARE = 0.1, 0.8
 #: Neighbour deletion: how many neighbouring beats (never the beat itself) are replaced.
@@ -224,7 +224,7 @@ def main(argv=None) -> int:
     p.add_argument("--random", type=int, default=10, help="random deletions averaged per beat (default 10)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out-dir", default=str(ROOT / "reports"))
-    p.add_argument("--png", default=str(ROOT / "models" / "explain_deletion.png"))
+    p.add_argument("--png", default=str(MODELS_DIR / "explain_deletion.png"))
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     res = evaluate(args.data_dir, args.per_class, args.random, args.seed)

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..classifier.aami import CLASSES, DS1
+from ..beats.aami import CLASSES, DS1
+from ..classifier.model import ensemble_members
 from ..classifier.predict import DEFAULT_PATH, BeatClassifier
 from ..errors import ModelError
-from .core import _members
 
 DEFAULT_INDEX = DEFAULT_PATH.parent / "explain_index.npz"
 
@@ -43,7 +43,7 @@ def record_embeddings(clf: BeatClassifier, w: np.ndarray, rr: np.ndarray) -> np.
     wt, rt = torch.as_tensor(w), torch.as_tensor(rr)
     n, L = len(wt), clf.seq_len
     parts = []
-    for m in _members(clf.model):
+    for m in ensemble_members(clf.model):
         z = torch.cat([m.embed(wt[k:k + 1024], rt[k:k + 1024]) for k in range(0, n, 1024)])
         if n <= L:
             parts.append(m.seq(z[None])[0][0])
@@ -117,7 +117,7 @@ def build_index(data_dir=None, per_class: int = 300, seed: int = 0, out=DEFAULT_
         e = record_embeddings(clf, w, rr)
         embs.append(e)
         logits = torch.as_tensor(e)  # the head of each member on its slice, averaged: the shipped logits
-        m = _members(clf.model)
+        m = ensemble_members(clf.model)
         h = logits.shape[1] // len(m)
         with torch.no_grad():
             lg = sum(mm.head(logits[:, k * h:(k + 1) * h]) for k, mm in enumerate(m)) / len(m)

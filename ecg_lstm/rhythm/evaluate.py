@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..paths import MODELS_DIR, ROOT, default_data_dir
 from .labels import CLASSES, DS2, code_class, codes_at, load_reference
 from .predict import AF_LABELS, RhythmClassifier, episodes_from_probs
-from .train import ROOT, default_data_dir
 
 LEARNING_PERIOD_S = 300.0
 
@@ -99,7 +99,7 @@ def summarise(per_record: dict) -> dict:
     return {"gross": gross, "average": avg, "totals": tot}
 
 
-def _intervals_s(intervals, fs: float, codes) -> list[tuple[float, float]]:
+def intervals_s(intervals, fs: float, codes) -> list[tuple[float, float]]:
     return [(a / fs, b / fs) for a, b, c in intervals if c in codes]
 
 
@@ -110,10 +110,10 @@ def evaluate_record(clf: RhythmClassifier, ref: dict, beats, labels=None, t0: fl
     eps = episodes_from_probs(probs, beats, fs, n, smooth_beats=clf.smooth_beats, af_enter=clf.af_enter,
                               af_exit=clf.af_exit, min_episode_s=clf.min_episode_s)
     test_af = [(r.start_s, r.end_s) for r in eps.itertuples() if r.label in AF_LABELS]
-    out = ec57_af(_intervals_s(ref["intervals"], fs, ("AFIB",)), test_af,
-                  _intervals_s(ref["intervals"], fs, ("AFL",)), t0, n / fs)
+    out = ec57_af(intervals_s(ref["intervals"], fs, ("AFIB",)), test_af,
+                  intervals_s(ref["intervals"], fs, ("AFL",)), t0, n / fs)
     # Share of reference flutter time labelled AF (flutter is merged into the AF class).
-    afl = _clip(_intervals_s(ref["intervals"], fs, ("AFL",)), t0, n / fs)
+    afl = _clip(intervals_s(ref["intervals"], fs, ("AFL",)), t0, n / fs)
     out["afl_s"] = float(sum(b - a for a, b in afl))
     out["afl_as_af_s"] = float(sum(_overlap(a, test_af) for a in afl))
     # Beat-level confusion: reference rhythm class at the beat vs the episode label there.
@@ -130,8 +130,8 @@ def evaluate_record(clf: RhythmClassifier, ref: dict, beats, labels=None, t0: fl
 
 
 def _detected_beats(data_dir: Path, rec: str):
-    from ..peaks import ecg_peaks
-    from ..record import read_record
+    from ..io.read import read_record
+    from ..signal.peaks import ecg_peaks
 
     record = read_record(Path(data_dir) / rec)
     peaks, _ = ecg_peaks(record.lead(), record.fs)
@@ -144,11 +144,11 @@ def run(data_dir: Path, clf: RhythmClassifier, records=DS2, t0: float = LEARNING
     conditions = {"reference beats": lambda r: (refs[r]["beats"], None),
                   "reference beats + reference beat classes": lambda r: (refs[r]["beats"], refs[r]["beat_class"])}
     try:
-        from ..peaks import ecg_peaks  # noqa: F401
+        from ..signal.peaks import ecg_peaks  # noqa: F401
 
         conditions["detected beats"] = lambda r: (_detected_beats(data_dir, r), None)
     except ImportError:
-        log("ecg_lstm.peaks is not available: detected-beat condition skipped")
+        log("ecg_lstm.signal.peaks is not available: detected-beat condition skipped")
     report = {"records": list(records), "learning_period_s": t0, "conditions": {}}
     for name, get in conditions.items():
         per = {}
@@ -223,7 +223,7 @@ def main(argv=None) -> dict:
     md = to_markdown(report, clf.config)
     (args.out / "rhythm.md").write_text(md)
     if not args.no_install:
-        shutil.copy(args.out / "rhythm.md", ROOT / "models" / "RHYTHM_EVALUATION.md")
+        shutil.copy(args.out / "rhythm.md", MODELS_DIR / "RHYTHM_EVALUATION.md")
     print(f"wrote {args.out / 'rhythm.json'} and {args.out / 'rhythm.md'}")
     return report
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..classifier.aami import AAMI_MAP, DS1, DS2
+from ..beats.aami import AAMI_MAP, DS1, DS2
 
 #: Output classes of the rhythm model, in probability-column order.  Atrial
 #: flutter is merged into "AFIB" for training: DS1 holds one flutter record

@@ -29,12 +29,13 @@ import pandas as pd
 import torch
 
 from ..errors import ModelError, RecordError, SamplingRateError
+from ..paths import MODELS_DIR
 from ..weights import load_weights
 from .features import WINDOW, rhythm_inputs
 from .labels import AF_LABELS, CLASSES, af_burden  # noqa: F401 (af_burden: public here too)
 from .model import RhythmLSTM
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "rhythm_lstm.pt"
+DEFAULT_WEIGHTS = MODELS_DIR / "rhythm_lstm.pt"
 EPISODE_COLUMNS = ["label", "start_sample", "end_sample", "start_s", "end_s", "confidence"]
 #: Labels counted as atrial fibrillation / flutter by :func:`af_burden`.
 #: Fewest beats for which a rhythm is reported.

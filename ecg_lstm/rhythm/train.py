@@ -5,7 +5,7 @@ chosen by record-wise cross-validation inside DS1: each fold holds out one of
 the two AF records with a few others and stops early on its loss; the final
 model is then trained on all of DS1 for the median of the folds' best epoch
 counts.  Each record is used on its reference beats and on copies with
-detector-like errors (``--detected`` adds the beats ``ecg_lstm.peaks`` finds;
+detector-like errors (``--detected`` adds the beats ``ecg_lstm.signal.peaks`` finds;
 dataset.py), plus generated sequences (synthetic.py).  Writes ``runs/rhythm-<time>/`` (weights.pt, config.json,
 history.json); ``--install`` copies the weights to ``models/rhythm_lstm.{pt,json}``.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -22,23 +21,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..paths import MODELS_DIR, ROOT, default_data_dir
 from .dataset import build
 from .features import SEQ_CHANNELS, WINDOW, WINDOW_FEATURES
 from .labels import CLASSES, DS1
 from .model import RhythmLSTM
 from .synthetic import examples as synthetic_examples
 
-ROOT = Path(__file__).resolve().parents[2]
 #: Validation folds (whole DS1 records); each holds out one of DS1's two AF records.
 FOLDS = (("201", "209", "115", "119"), ("203", "207", "122", "106"))
 
 
-def default_data_dir() -> Path:
-    """ECG_DATA_DIR, else data/mitdb, else the shared copy beside the checkout."""
-    for c in (os.environ.get("ECG_DATA_DIR"), ROOT / "data" / "mitdb", ROOT.parent / "shared" / "data" / "mitdb"):
-        if c and (Path(c) / "100.hea").exists():
-            return Path(c)
-    return ROOT / "data" / "mitdb"
 
 
 def class_weights(target: np.ndarray) -> torch.Tensor:
@@ -121,7 +114,7 @@ def score_postprocessing(model, data_dir, records, window: int = WINDOW) -> list
     """EC57 AF statistics of each :data:`POST_GRID` setting on held-out records
     (reference beats, no beat labels).  The score is the mean of the four
     gross statistics (episode and duration Se and +P)."""
-    from .evaluate import LEARNING_PERIOD_S, _intervals_s, ec57_af
+    from .evaluate import LEARNING_PERIOD_S, ec57_af, intervals_s
     from .labels import load_reference
     from .predict import AF_LABELS, RhythmClassifier, episodes_from_probs
 
@@ -136,8 +129,8 @@ def score_postprocessing(model, data_dir, records, window: int = WINDOW) -> list
         for ref, probs in cache:
             eps = episodes_from_probs(probs, ref["beats"], ref["fs"], ref["n_samples"], **post)
             test = [(e.start_s, e.end_s) for e in eps.itertuples() if e.label in AF_LABELS]
-            per[ref["record"]] = ec57_af(_intervals_s(ref["intervals"], ref["fs"], ("AFIB",)), test,
-                                         _intervals_s(ref["intervals"], ref["fs"], ("AFL",)),
+            per[ref["record"]] = ec57_af(intervals_s(ref["intervals"], ref["fs"], ("AFIB",)), test,
+                                         intervals_s(ref["intervals"], ref["fs"], ("AFL",)),
                                          LEARNING_PERIOD_S, ref["n_samples"] / ref["fs"])
         out.append({"post": post, "per_record": per})
     return out
@@ -176,7 +169,7 @@ def main(argv=None) -> Path:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--detected", action="store_true",
-                   help="add a copy of each record on the beats of ecg_lstm.peaks (tried: lower held-out DS1 "
+                   help="add a copy of each record on the beats of ecg_lstm.signal.peaks (tried: lower held-out DS1 "
                         "score than the perturbed copies alone, so off by default)")
     p.add_argument("--records", nargs="+", default=list(DS1), help="training records (default: DS1)")
     p.add_argument("--install", action="store_true", help="copy the weights to models/rhythm_lstm.{pt,json}")
@@ -191,9 +184,9 @@ def main(argv=None) -> Path:
 
     if args.detected:
         try:
-            from ..peaks import ecg_peaks  # noqa: F401
+            from ..signal.peaks import ecg_peaks  # noqa: F401
         except ImportError:
-            print("ecg_lstm.peaks is not available: training on reference beats only")
+            print("ecg_lstm.signal.peaks is not available: training on reference beats only")
             args.detected = False
     train_records = list(args.records)
     per_record = {r: build(data_dir, [r], copies=args.copies, seed=args.seed + i, window=args.window,
@@ -241,7 +234,7 @@ def main(argv=None) -> Path:
     (run / "history.json").write_text(json.dumps({"folds": folds, "postprocessing": post_table, "final": hist}, indent=2))
     print(f"wrote {run} in {seconds} s")
     if args.install:
-        models = ROOT / "models"
+        models = MODELS_DIR
         models.mkdir(exist_ok=True)
         shutil.copy(run / "weights.pt", models / "rhythm_lstm.pt")
         shutil.copy(run / "config.json", models / "rhythm_lstm.json")

@@ -1,0 +1,515 @@
+"""WFDB records: a ``.hea`` header, its ``.dat`` signal file(s), optional annotations.
+
+The header is parsed here, strictly, before wfdb sees it: wfdb 4.3.1 silently
+puts its 250 Hz default in place of a sampling rate of ``-360``, ``inf`` or
+``abc``, and reads a gain of ``nan(1024)/mV`` as a NaN gain with the rest of
+the line as the lead name. Every field is then checked (rate, gains, baselines,
+length, companion files, file sizes, the decoded size against the memory
+limit) so that a bad or oversized record is refused before its data is read.
+Signals are read by wfdb as digital values once (16-bit where the format
+allows), checked against the header checksums, then scaled to physical units
+with the gains parsed here (invalid samples become NaN).
+
+wfdb's header parser only accepts ASCII record and file names; a record named
+e.g. ``ékg_患者`` is read through ASCII-named links in a private temporary folder.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import wfdb
+from wfdb.io import _signal
+
+from ..errors import (
+    AmplitudeError,
+    HeaderMismatchError,
+    MalformedRecordError,
+    MissingFileError,
+    SamplingRateError,
+    SignalQualityError,
+    TruncatedRecordError,
+    UnsupportedFormatError,
+)
+from .limits import check_header, check_size, is_ecg_channel, mv_factor
+from .record import Annotations, Record
+from .tempfiles import private_tempdir, remove
+
+#: A header larger than this is not a WFDB header (real ones are a few kB).
+MAX_HEADER_BYTES = 1 << 20
+#: Plausible ADC gains, in digital steps per mV, for leads in a voltage unit (MIT-BIH: 200).
+MIN_GAIN_PER_MV, MAX_GAIN_PER_MV = 1e-2, 1e9
+# Formats whose samples fit in 16 bits: read as int16 (a quarter of wfdb's default int64).
+_FMT_16 = {"16", "61", "80", "160", "212", "310", "311"}
+_NUM = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_FMT = re.compile(r"^(\d+)(?:x(\d+))?(?::(\d+))?(?:\+(\d+))?$")
+_GAIN = re.compile(rf"^({_NUM})(?:\(({_NUM})\))?(?:/(.*))?$")
+_WFDB_NAME = re.compile(r"^[-\w.]+$", re.ASCII)
+
+
+@dataclass
+class Header:
+    """The fields of a WFDB header (names as wfdb's), parsed and checked here."""
+
+    record_name: str
+    n_sig: int
+    fs: float
+    sig_len: int | None
+    base_time: str | None = None
+    base_date: str | None = None
+    comments: list[str] = field(default_factory=list)
+    file_name: list[str] = field(default_factory=list)
+    fmt: list[str] = field(default_factory=list)
+    samps_per_frame: list[int] = field(default_factory=list)
+    byte_offset: list[int] = field(default_factory=list)
+    adc_gain: list[float] = field(default_factory=list)
+    baseline: list[float] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+    checksum: list[int | None] = field(default_factory=list)
+    sig_name: list[str] = field(default_factory=list)
+    seg_name: list[str] | None = None  # multi-segment records only
+    seg_len: list[int] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_header(text: str, hea: str) -> Header:
+    """Parse and check WFDB header text (https://physionet.org/physiotools/wag/header-5.htm).
+
+    Raises SamplingRateError for a missing or non-numeric rate, MalformedRecordError
+    for any field that is not what the format allows, AmplitudeError for an
+    absurd gain or baseline.
+    """
+    lines = [ln.strip() for ln in text.splitlines()]
+    comments = [ln.lstrip("#").strip() for ln in lines if ln.startswith("#")]
+    body = [ln.split("#", 1)[0].strip() for ln in lines if ln and not ln.startswith("#")]
+    body = [ln for ln in body if ln]
+    if not body:
+        raise MalformedRecordError(f"{hea} holds no record line; check it follows the WFDB header format")
+    tok = body[0].split()
+    name, _, nseg = tok[0].partition("/")
+    n_sig = _int(tok[1] if len(tok) > 1 else "", hea, "number of signals")
+    if n_sig < 0 or n_sig > 4096:
+        raise MalformedRecordError(f"{hea} declares {n_sig} signals; the header is corrupt")
+    if len(tok) < 3:
+        raise SamplingRateError(f"{hea} gives no sampling rate; add it to the record line "
+                                f"(e.g. '{name} {n_sig} 360 650000')")
+    rate = tok[2].split("/", 1)[0].split("(", 1)[0]
+    try:
+        fs = float(rate)
+    except ValueError:
+        fs = float("nan")
+    if not (math.isfinite(fs) and fs > 0):
+        raise SamplingRateError(f"{hea}: the sampling rate {tok[2]!r} is not a positive number of Hz; "
+                                "fix it in the header's record line")
+    sig_len = _int(tok[3], hea, "number of samples") if len(tok) > 3 else None
+    if sig_len is not None and sig_len < 0:
+        raise MalformedRecordError(f"{hea}: the number of samples {sig_len} is negative; the header is corrupt")
+    h = Header(name, n_sig, fs, sig_len, tok[4] if len(tok) > 4 else None, _iso_date(tok[5]) if len(tok) > 5
+               else None, comments)
+    if nseg:
+        n = _int(nseg, hea, "number of segments")
+        if not 0 < n <= 100000 or len(body) < 1 + n:
+            raise MalformedRecordError(f"{hea} declares {nseg} segments but lists {len(body) - 1}; "
+                                       "the header is incomplete")
+        segs = [ln.split() for ln in body[1:1 + n]]
+        if any(len(s) < 2 for s in segs):
+            raise MalformedRecordError(f"{hea}: a segment line lacks its length; the header is corrupt")
+        h.seg_name = [s[0] for s in segs]
+        h.seg_len = [_int(s[1], hea, "segment length") for s in segs]
+        if any(x < 0 for x in h.seg_len):
+            raise MalformedRecordError(f"{hea}: a segment length is negative; the header is corrupt")
+        return h
+    if len(body) < 1 + n_sig:
+        raise MalformedRecordError(f"{hea} declares {n_sig} signals but describes {len(body) - 1}; "
+                                   "the header is incomplete")
+    for j, line in enumerate(body[1:1 + n_sig]):
+        _parse_signal(h, line.split(maxsplit=8), hea, j)
+    return h
+
+
+def _parse_signal(h: Header, tok: list[str], hea: str, j: int) -> None:
+    """One signal line: file format[xspf][:skew][+offset] gain(baseline)/units res zero init checksum block name."""
+    where = f"{hea}, signal {j + 1}"
+    if len(tok) < 2:
+        raise MalformedRecordError(f"{where}: the line has no signal format; the header is corrupt")
+    m = _FMT.match(tok[1])
+    if not m:
+        raise MalformedRecordError(f"{where}: the format field {tok[1]!r} is not understood")
+    fmt, spf, _skew, offset = m.group(1), int(m.group(2) or 1), m.group(3), int(m.group(4) or 0)
+    if not 1 <= spf <= 1000:
+        raise MalformedRecordError(f"{where}: {spf} samples per frame is not plausible; the header is corrupt")
+    gain, baseline, units = 200.0, None, "mV"
+    if len(tok) > 2:
+        g = _GAIN.match(tok[2])
+        if not g:
+            raise MalformedRecordError(f"{where}: the gain field {tok[2]!r} is not a number; expected e.g. "
+                                       "'200(1024)/mV'; fix the header")
+        gain = float(g.group(1))
+        baseline = float(g.group(2)) if g.group(2) is not None else None
+        units = (g.group(3) or "mV").strip() or "mV"
+    adc_zero = _int(tok[4], where, "ADC zero") if len(tok) > 4 else 0
+    baseline = adc_zero if baseline is None else baseline
+    checksum = _int(tok[6], where, "checksum") if len(tok) > 6 else None
+    if len(tok) > 7:
+        _int(tok[7], where, "block size")
+    if len(tok) > 3:
+        _int(tok[3], where, "ADC resolution")
+    if len(tok) > 5:
+        _int(tok[5], where, "initial value")
+    if not math.isfinite(gain) or gain < 0:
+        raise AmplitudeError(f"{where}: the ADC gain {gain:g} is not a positive number; fix the header")
+    if gain == 0:  # WFDB: "uncalibrated", read as 200 units per mV
+        h.warnings.append(f"{where}: gain 0 (uncalibrated) read as 200 steps per {units}")
+        gain = 200.0
+    k = mv_factor(units)
+    per_mv = gain / k if k else None
+    if per_mv is not None and not MIN_GAIN_PER_MV <= per_mv <= MAX_GAIN_PER_MV:
+        raise AmplitudeError(f"{where}: the ADC gain {gain:g} per {units} is not plausible for an ECG (between "
+                             f"{MIN_GAIN_PER_MV:g} and {MAX_GAIN_PER_MV:g} steps per mV); fix the header")
+    if not (math.isfinite(baseline) and abs(baseline) <= 2 ** 31):
+        raise AmplitudeError(f"{where}: the baseline {baseline:g} lies beyond the range of any ADC, which would put "
+                             "the lead at an impossible voltage; fix the header")
+    h.file_name.append(tok[0])
+    h.fmt.append(fmt)
+    h.samps_per_frame.append(spf)
+    h.byte_offset.append(offset)
+    h.adc_gain.append(gain)
+    h.baseline.append(baseline)
+    h.units.append(units)
+    h.checksum.append(checksum)
+    h.sig_name.append(tok[8].strip() if len(tok) > 8 else "")
+
+
+def _iso_date(text: str) -> str | None:
+    """WFDB's dd/mm/yyyy as ISO yyyy-mm-dd (None when it is not a date)."""
+    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", text)
+    return f"{m.group(3)}-{int(m.group(2)):02d}-{int(m.group(1)):02d}" if m else None
+
+
+def _int(text: str, where: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise MalformedRecordError(f"{where}: the {what} {text!r} is not an integer; fix the header") from None
+
+
+def _read_header(path: Path) -> Header:
+    hea = path.with_name(path.name + ".hea")
+    size = hea.stat().st_size
+    if size > MAX_HEADER_BYTES:
+        raise MalformedRecordError(f"{hea.name} is {size / 1e6:.1f} MB; a WFDB header is a few kB, "
+                                   "so this is not one")
+    text = hea.read_bytes().decode("utf-8", "replace")
+    if "\x00" in text:
+        raise MalformedRecordError(f"{hea.name} holds binary data; it is not a WFDB header")
+    return parse_header(text, hea.name)
+
+
+def read_wfdb(path: Path, *, annotator: str | None = "atr", max_hours: float = 48.0,
+              max_signal_mb: float = 1024.0) -> Record:
+    """Read the WFDB record ``path`` (header path without ``.hea``)."""
+    hea = path.with_name(path.name + ".hea")
+    if not hea.is_file():
+        if path.with_name(path.name + ".dat").is_file():
+            raise MissingFileError(f"{path.name}.dat has no header: {hea.name} is missing; "
+                                   "put the .hea file next to the .dat file")
+        raise MissingFileError(f"record {path} not found: no {hea.name}; give a WFDB record path "
+                               "without extension, or an .edf / .csv file")
+    header = _read_header(path)
+    if header.seg_name is not None:
+        return _read_multisegment(path, header, annotator, max_hours, max_signal_mb)
+    if not header.n_sig:
+        raise SignalQualityError(f"{hea.name} declares no signals; the record holds no ECG")
+    fs = header.fs
+    check_header(hea.name, fs, None, max_hours)
+    spf = header.samps_per_frame
+    channels = channels_at_one_rate(header, spf)
+    k = spf[channels[0]]
+    warnings: list[str] = list(header.warnings)
+    sig_len = _check_files(path, header, spf, max_hours, warnings, len(channels), max_signal_mb)
+    if sig_len == 0:
+        raise SignalQualityError(f"{hea.name} announces no samples; the record holds no ECG")
+    check_header(hea.name, fs * k, sig_len * k, max_hours)
+    check_size(hea.name, sig_len * k, len(channels), max_signal_mb)
+
+    res = 16 if all(header.fmt[c] in _FMT_16 for c in range(header.n_sig)) else 32
+    with _wfdb_names(path, annotator) as alias:
+        try:
+            rec = wfdb.rdrecord(str(alias), channels=channels, physical=False, smooth_frames=k == 1,
+                                return_res=res)
+        except Exception as e:
+            raise MalformedRecordError(f"{path.name}: the signal file cannot be read ({type(e).__name__}: {e})") from e
+        if rec.n_sig != len(channels) or float(rec.fs) != fs or [rec.fmt[i] for i in range(rec.n_sig)] != \
+                [header.fmt[c] for c in channels]:
+            raise MalformedRecordError(f"{hea.name}: the header is read differently by the WFDB library; "
+                                       "check it follows the WFDB header format")
+        digital = rec.d_signal if k == 1 else np.stack(rec.e_d_signal, axis=1)
+        del rec
+        if digital is None or digital.shape != (sig_len * k, len(channels)):
+            got = 0 if digital is None else digital.shape[0]
+            raise TruncatedRecordError(f"{path.name}: the signal file holds {got // k} samples per lead where "
+                                       f"{hea.name} announces {sig_len}; the download was probably cut short")
+        _check_checksums(path.name, digital, [header.checksum[c] for c in channels])
+        signal = _to_physical(digital, [header.adc_gain[c] for c in channels],
+                              [header.baseline[c] for c in channels], [header.fmt[c] for c in channels])
+        del digital
+        names = [header.sig_name[c] or f"ch{c + 1}" for c in channels]
+        units = [header.units[c] or "mV" for c in channels]
+        meta = {"format": f"wfdb-{header.fmt[channels[0]]}", "comments": list(header.comments),
+                "base_date": header.base_date, "base_time": header.base_time}
+        if len(channels) < header.n_sig:
+            meta["dropped_channels"] = [header.sig_name[c] for c in range(header.n_sig) if c not in channels]
+        ann, meta["annotations_dropped"] = read_annotations(alias, annotator, len(signal), k, meta,
+                                                            shown=path.name)
+    warnings += meta.pop("warnings", [])
+    if warnings:
+        meta["warnings"] = warnings
+    return Record(path.name, signal, fs * k, names, units, ann, meta)
+
+
+class _wfdb_names:
+    """The record itself, or, when its names are not ASCII (wfdb's parser drops such
+    characters), ASCII-named links to its files in a private temporary folder."""
+
+    def __init__(self, path: Path, annotator: str | None):
+        self.path, self.annotator, self.tmp = path, annotator, None
+
+    def __enter__(self) -> Path:
+        path = self.path
+        text = path.with_name(path.name + ".hea").read_bytes().decode("utf-8", "replace")
+        files = [ln.split()[0] for ln in text.splitlines()[1:] if ln.strip() and not ln.lstrip().startswith("#")]
+        if all(_WFDB_NAME.match(n) for n in [path.name, *files]):
+            return path
+        self.tmp = private_tempdir("wfdb")
+        alias = {n: f"s{i}{Path(n).suffix if Path(n).suffix.isascii() else ''}"
+                 for i, n in enumerate(dict.fromkeys(files))}
+        lines = text.splitlines()
+        first = True
+        for i, ln in enumerate(lines):
+            if not ln.strip() or ln.lstrip().startswith("#"):
+                continue
+            tok = ln.split(maxsplit=1)
+            if first:
+                lines[i] = "rec" + tok[0][len(tok[0].split("/")[0]):] + (" " + tok[1] if len(tok) > 1 else "")
+                first = False
+            elif tok[0] in alias:
+                lines[i] = alias[tok[0]] + (" " + tok[1] if len(tok) > 1 else "")
+        (self.tmp / "rec.hea").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for name, new in alias.items():
+            _link(path.with_name(name), self.tmp / new)
+        if self.annotator and path.with_name(f"{path.name}.{self.annotator}").is_file():
+            _link(path.with_name(f"{path.name}.{self.annotator}"), self.tmp / f"rec.{self.annotator}")
+        return self.tmp / "rec"
+
+    def __exit__(self, *exc) -> None:
+        if self.tmp is not None:
+            remove(self.tmp)
+
+
+def _link(src: Path, dst: Path) -> None:
+    if not src.is_file():
+        return
+    try:
+        os.symlink(src.resolve(), dst)
+    except OSError:  # no symlinks on this file system: a copy
+        shutil.copyfile(src, dst)
+
+
+def channels_at_one_rate(header: Header, spf: list[int]) -> list[int]:
+    """All channels when they share one rate, else the ECG channels (which must share one)."""
+    if len(set(spf)) == 1:
+        return list(range(header.n_sig))
+    names, units = header.sig_name, header.units
+    ecg = [c for c in range(header.n_sig) if is_ecg_channel(names[c] or "", units[c] or "")]
+    if not ecg:
+        raise SamplingRateError(f"{header.record_name}: channels have different sampling rates and none "
+                                "looks like an ECG lead; convert the record to one rate")
+    if len({spf[c] for c in ecg}) > 1:
+        rates = ", ".join(f"{names[c]} {header.fs * spf[c]:g} Hz" for c in ecg)
+        raise SamplingRateError(f"{header.record_name}: the ECG channels have different sampling rates "
+                                f"({rates}); resample them to one rate")
+    return ecg
+
+
+def _check_files(path: Path, header: Header, spf: list[int], max_hours: float, warnings: list[str],
+                 n_leads: int | None = None, max_signal_mb: float = 0.0) -> int:
+    """Check every signal file exists and is long enough; return the samples per lead.
+
+    A file longer than the header says is read (its start is what the header
+    describes) with a note in ``warnings``.
+    """
+    files: dict[str, list[int]] = {}
+    for c, name in enumerate(header.file_name):
+        files.setdefault(name, []).append(c)
+    for name, chans in files.items():
+        if name == "~" or Path(name).name != name or name in (".", ".."):
+            raise UnsupportedFormatError(f"{path.name}.hea: signal file {name!r} is not supported; "
+                                         "signal files must sit next to the header")
+        fmts = {header.fmt[c] for c in chans}
+        if len(fmts) > 1 or not fmts <= set(_signal.DAT_FMTS):
+            raise UnsupportedFormatError(f"{path.name}.hea: signal format {'/'.join(sorted(fmts))} is not a "
+                                         f"WFDB format (accepted: {', '.join(_signal.DAT_FMTS)})")
+        if not path.with_name(name).is_file():
+            raise MissingFileError(f"{name} is missing: the header {path.name}.hea needs it; "
+                                   "put it next to the header")
+    sig_len = header.sig_len
+    if sig_len is None:  # allowed by WFDB: the length follows from the first file's size
+        name, chans = next(iter(files.items()))
+        fmt, offset = header.fmt[chans[0]], header.byte_offset[chans[0]] or 0
+        if fmt in _signal.COMPRESSED_FMTS:
+            raise MalformedRecordError(f"{path.name}.hea gives no number of samples, which a FLAC-compressed "
+                                       "record needs; add it to the record line")
+        size = path.with_name(name).stat().st_size - offset
+        sig_len = int(size // (_signal.BYTES_PER_SAMPLE[fmt] * sum(spf[c] for c in chans) or 1))
+    check_header(f"{path.name}.hea", float(header.fs), sig_len, max_hours)
+    if n_leads is not None:  # the decoded size, before the file sizes (a 47 h header may come with a cut file)
+        k = max(spf[c] for c in range(header.n_sig))
+        check_size(f"{path.name}.hea", sig_len * k, n_leads, max_signal_mb)
+    for name, chans in files.items():
+        fmt = header.fmt[chans[0]]
+        if fmt in _signal.COMPRESSED_FMTS:
+            continue  # FLAC: the size says nothing; the shape check after reading does
+        offset = header.byte_offset[chans[0]] or 0
+        need = offset + math.ceil(sig_len * sum(spf[c] for c in chans) * _signal.BYTES_PER_SAMPLE[fmt])
+        have = path.with_name(name).stat().st_size
+        if have < need:
+            raise TruncatedRecordError(f"{name} holds {have} bytes where {path.name}.hea announces {need} "
+                                       f"({sig_len} samples per lead); the file is truncated, download it again")
+        if have > need + 4:  # 4: the padding some writers add to the last bytes
+            warnings.append(f"{name} holds {have - need} bytes more than {path.name}.hea describes; "
+                            "they were not read")
+    return int(sig_len)
+
+
+def _check_checksums(name: str, digital: np.ndarray, checksums: list) -> None:
+    """Compare each lead's 16-bit sample sum with the header's checksum, where given."""
+    want = [(i, int(c)) for i, c in enumerate(checksums) if c is not None]
+    if not want:
+        return
+    # Column by column: numpy's axis-0 reductions of an (n, 2) array are ~50x slower.
+    bad = [i for i, c in want if c % 65536 != int(digital[:, i].sum(dtype=np.int64)) % 65536]
+    if bad:
+        raise HeaderMismatchError(f"{name}: the data do not match the header checksum of lead(s) "
+                                  f"{', '.join(str(i) for i in bad)}; the .dat file is corrupt or belongs to "
+                                  "another header")
+
+
+def _to_physical(digital: np.ndarray, gain: list, baseline: list, fmts: list[str]) -> np.ndarray:
+    """(digital - baseline) / gain as float64; invalid-sample codes become NaN."""
+    signal = np.empty(digital.shape, dtype=np.float64)
+    for j, fmt in enumerate(fmts):  # column by column: broadcasting over (n, 2) is slow
+        col = signal[:, j]
+        d = digital[:, j]
+        col[:] = d
+        col -= float(baseline[j])
+        col /= float(gain[j])
+        invalid = _signal.INVALID_SAMPLE_VALUE.get(fmt)
+        if invalid is not None and d.min() <= invalid:  # the code is the format's lowest value
+            col[d == invalid] = np.nan
+    return signal
+
+
+def read_annotations(path: Path, annotator: str | None, n_samples: int, k: int = 1, meta: dict | None = None,
+                     shown: str | None = None) -> tuple[Annotations | None, int]:
+    """Annotation file ``path.annotator`` if it exists and is sound (else None), and how many were dropped.
+
+    A damaged annotation file (empty, cut short, unreadable) does not stop the
+    record from opening: it is left out and the reason goes to
+    ``meta["annotation_error"]`` and ``meta["warnings"]``. A file is whole when
+    it ends with the format's end-of-file code (two zero bytes). Annotations
+    outside the signal are dropped (they can be neither shown nor scored);
+    ``k`` scales frame numbers to samples.
+    """
+    file = path.with_name(f"{path.name}.{annotator}") if annotator else None
+    if file is None or not file.is_file():
+        return None, 0
+    label = f"{shown or path.name}.{annotator}"
+    try:
+        size = file.stat().st_size
+        with open(file, "rb") as f:
+            if size >= 2:
+                f.seek(size - 2)
+            tail = f.read(2)
+        if size == 0:
+            raise ValueError("the file is empty")
+        if size % 2 or tail != b"\x00\x00":
+            raise ValueError("the file is cut short: it lacks the end-of-file code")
+        a = wfdb.rdann(str(path), annotator)
+        sample = np.asarray(a.sample, dtype=np.int64) * k
+        symbol = np.asarray(a.symbol, dtype=str)
+        aux = [s or "" for s in (a.aux_note or [""] * len(sample))]
+        if len(symbol) != len(sample) or len(aux) != len(sample):
+            raise ValueError("its fields are inconsistent")
+        if len(sample) and np.any(np.diff(sample) < 0):
+            raise ValueError("its sample numbers go backwards")
+    except Exception as e:
+        why = str(e) if isinstance(e, ValueError) and str(e).startswith(("the file", "its")) else \
+            f"{type(e).__name__}: {e}"
+        note = f"{label}: the annotation file is damaged ({why}); the record was read without its reference"
+        if meta is not None:
+            meta["annotation_error"] = note
+            meta.setdefault("warnings", []).append(note)
+        return None, 0
+    keep = (sample >= 0) & (sample < n_samples)
+    if not keep.all():
+        sample, symbol = sample[keep], symbol[keep]
+        aux = [s for s, ok in zip(aux, keep) if ok]
+    return Annotations(sample, symbol, aux, annotator), int((~keep).sum())
+
+
+def _read_multisegment(path: Path, header: Header, annotator, max_hours, max_signal_mb) -> Record:
+    """Multi-segment records: every segment header is checked (rate, length, files) first;
+    wfdb then joins the segments."""
+    hea = f"{path.name}.hea"
+    check_header(hea, header.fs, header.sig_len, max_hours)
+    if header.sig_len is None:
+        raise MalformedRecordError(f"{hea} gives no number of samples for the multi-segment record; add it")
+    if sum(header.seg_len) != header.sig_len:
+        raise HeaderMismatchError(f"{hea}: the segments add up to {sum(header.seg_len)} samples where the record "
+                                  f"line announces {header.sig_len}; the header is inconsistent")
+    check_size(hea, header.sig_len, header.n_sig, max_signal_mb)
+    if not all(_WFDB_NAME.match(n) for n in [path.name, *header.seg_name]):
+        raise UnsupportedFormatError(f"{hea}: multi-segment records must have ASCII names; rename the record "
+                                     "and its segments")
+    for seg, length in zip(header.seg_name, header.seg_len):
+        if seg == "~":
+            continue
+        seg_path = path.with_name(seg)
+        if not seg_path.with_name(seg + ".hea").is_file():
+            raise MissingFileError(f"segment {seg} is missing: {hea} needs {seg}.hea; put it next to the header")
+        sh = _read_header(seg_path)
+        if sh.seg_name is not None:
+            raise MalformedRecordError(f"{seg}.hea is itself multi-segment; the record is malformed")
+        if abs(sh.fs - header.fs) > 1e-9 * header.fs:
+            raise SamplingRateError(f"{path.name}: segment {seg} is sampled at {sh.fs:g} Hz but the record at "
+                                    f"{header.fs:g} Hz; segments must share the record's rate")
+        if length and sh.n_sig and sh.sig_len is not None and sh.sig_len != length:
+            raise HeaderMismatchError(f"{path.name}: segment {seg} holds {sh.sig_len} samples where {hea} "
+                                      f"announces {length}; the header is inconsistent")
+        if sh.n_sig and length:
+            _check_files(seg_path, sh, sh.samps_per_frame, max_hours, [])
+            if len(set(sh.samps_per_frame)) > 1:
+                raise UnsupportedFormatError(f"{seg}.hea: multi-rate segments are not supported; "
+                                             "convert the record to one rate")
+    try:
+        rec = wfdb.rdrecord(str(path), m2s=True)
+    except Exception as e:
+        raise MalformedRecordError(f"{path.name}: the multi-segment record cannot be read "
+                                   f"({type(e).__name__}: {e}); check every segment is present") from e
+    if rec.p_signal is None:
+        raise SignalQualityError(f"{path.name}: the multi-segment record holds no signal")
+    signal = np.asarray(rec.p_signal, dtype=np.float64)
+    if signal.shape[0] != header.sig_len:
+        raise TruncatedRecordError(f"{path.name}: the segments hold {signal.shape[0]} samples where the header "
+                                   f"announces {header.sig_len}; a segment is truncated or missing")
+    meta = {"format": "wfdb-multisegment", "comments": list(header.comments),
+            "base_date": header.base_date, "base_time": header.base_time}
+    ann, meta["annotations_dropped"] = read_annotations(path, annotator, len(signal), 1, meta)
+    names = [n or f"ch{j + 1}" for j, n in enumerate(rec.sig_name)]
+    units = [u or "mV" for u in rec.units]
+    return Record(path.name, signal, header.fs, names, units, ann, meta)
