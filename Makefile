@@ -46,6 +46,10 @@ dashboard: setup  ## serve the dashboard on http://127.0.0.1:8501 (fetches a few
 test: setup  ## run the test suite (the slow checks are left to test-slow)
 	$(PY) -m pytest -m "not slow" -q
 
+.PHONY: test-fast
+test-fast: setup  ## the fast tier: tests on synthetic or shipped signals only (no MIT-BIH, no browser)
+	$(PY) -m pytest -m "not slow and not mitdb and not browser" -q
+
 test-slow: setup  ## run only the slow checks
 	$(PY) -m pytest -m slow -q
 
@@ -65,14 +69,14 @@ train: setup  ## train the beat classifier on DS1 (GPU when present; NPROC=N: N 
 	$(TRAIN_CMD) --data-dir $(ECG_DATA_DIR) --install $(if $(CORRECTIONS),--corrections $(CORRECTIONS))
 
 ablate: setup  ## ablation of the beat classifier (sequence context, RR features) on DS2
-	$(PY) -m ecg_lstm.classifier.ablation --data-dir $(ECG_DATA_DIR)
+	$(PY) -m ecg_lstm.evaluation.ablation --data-dir $(ECG_DATA_DIR)
 
 evaluate: setup  ## EC57 report on DS2 (automatic, adapted, k reviewed beats, first 5 min) into reports/
-	$(PY) -m ecg_lstm.classifier.evaluate --data-dir $(ECG_DATA_DIR)
+	$(PY) -m ecg_lstm.evaluation.beat_classifier --data-dir $(ECG_DATA_DIR)
 
 .PHONY: adapt-select
 adapt-select: setup  ## compare per-record adaptation settings on DS1 only (held-out records + record-wise CV)
-	$(PY) -m ecg_lstm.classifier.adapt_select --data-dir $(ECG_DATA_DIR)
+	$(PY) -m ecg_lstm.evaluation.adapt_select --data-dir $(ECG_DATA_DIR)
 
 train-rhythm: setup  ## train the rhythm (atrial fibrillation) classifier on DS1, install it in models/
 	$(PY) -m ecg_lstm.rhythm.train --data-dir $(ECG_DATA_DIR) --install

@@ -13,10 +13,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .beats.aami import CLASSES
+from .beats.aami import CLASSES, reference_beats
+from .beats.corrections import match_labels
 from .errors import RecordError
+from .findings.atrial_flutter import split_atrial_flutter
+from .findings.events import detect_events
+from .findings.hrv import hrv_applicability
+from .findings.vitals import ecg_vitals
 from .io.record import Record
+from .signal.peaks import ecg_peaks
+from .signal.quality import noisy_share_pct, signal_quality
 from .signal.spans import bridge_gaps, long_runs
+from .signal.ventricular_flutter import ventricular_flutter_segments
 
 BEAT_COLUMNS = ["sample", "time_s", "label", "confidence"] + [f"p_{c}" for c in CLASSES]
 #: WFDB symbol written for each class (and "?" for a beat left unclassified).
@@ -44,8 +52,6 @@ class Analysis:
 
     def to_json_dict(self) -> dict:
         """Vitals, events, rhythm and record metadata as plain JSON types."""
-        from .signal.quality import noisy_share_pct
-
         rec = self.record
         out = {
             "record": {
@@ -92,8 +98,6 @@ def _default_rhythm():
 
 def reference_beat_samples(record: Record) -> np.ndarray:
     """Sample numbers of the reference beat annotations of ``record``."""
-    from .beats.aami import reference_beats
-
     if record.annotations is None:
         why = record.metadata.get("annotation_error")  # a damaged file: the reader left it out
         raise RecordError(
@@ -129,8 +133,6 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         (fraction 0..1: the share of a 24 h record's time spent before it; step a short
         phrase), e.g. for a progress bar.
     """
-    from .signal.peaks import ecg_peaks
-    from .signal.quality import signal_quality
 
     step = progress or (lambda fraction, what: None)
     idx = record.lead_index(lead)
@@ -201,11 +203,6 @@ def relabel(analysis: Analysis, labels, probs, name: str, rhythm="default") -> A
 def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quality: pd.DataFrame, ecg: np.ndarray,
                *, labelled: bool, rhythm, model: dict, step=None) -> Analysis:
     """What follows from the labelled beats: vitals, rhythm episodes, events."""
-    from .findings.atrial_flutter import split_atrial_flutter
-    from .findings.events import detect_events
-    from .findings.vitals import ecg_vitals
-    from .signal.ventricular_flutter import ventricular_flutter_segments
-
     step = step or (lambda fraction, what: None)
     fs = record.fs
     peaks = beats["sample"].to_numpy(np.int64)
@@ -230,7 +227,6 @@ def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quali
 
 def _adapted(clf, ecg, fs, peaks, reviewed):
     """Labels and probabilities adapted to the record (with reviewed beats when given)."""
-    from .beats.corrections import match_labels
     from .classifier.adapt import RecordAdapter
 
     ad = RecordAdapter(clf, ecg, fs, peaks)
@@ -243,8 +239,6 @@ def _adapted(clf, ecg, fs, peaks, reviewed):
 def _hrv_applicability(beats: pd.DataFrame, episodes: pd.DataFrame, duration_s: float) -> dict:
     """``hrv_applicable`` and ``hrv_not_applicable_reason`` for the vitals: the one decision
     (:func:`ecg_lstm.findings.hrv.hrv_applicability`) that the page shows too."""
-    from .findings.hrv import hrv_applicability
-
     h = hrv_applicability(beats, episodes, duration_s)
     return {"hrv_applicable": bool(h["applicable"]), "hrv_not_applicable_reason": h["reason"] or None}
 

@@ -23,3 +23,11 @@ def mitdb_dir() -> Path:
     if not (path / "100.hea").exists():
         pytest.skip(f"MIT-BIH copy not found at {path}; set ECG_DATA_DIR or run `make data`")
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that reads MIT-BIH (it asks for ``mitdb_dir``), so that the fast tier
+    (``make test-fast``: ``-m "not slow and not mitdb and not browser"``) runs without it."""
+    for item in items:
+        if "mitdb_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mitdb)

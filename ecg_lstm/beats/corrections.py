@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import MissingFileError, RecordError
 from .aami import AAMI_MAP, CLASSES
+from .ec57 import match_beats
 
 DEFAULT_EXTENSION = "cor"
 #: AAMI class -> MIT-BIH symbol written to the file.
@@ -91,8 +92,6 @@ def match_labels(peaks, samples, labels, fs: float, tolerance_s: float = 0.15) -
     """Beat indices (into ``peaks``) and labels of the reviewed beats that fall within
     ``tolerance_s`` of a beat (closest first, one to one, as EC57 matches beats); reviewed beats
     with no beat near them are dropped."""
-    from .ec57 import match_beats
-
     samples, labels = np.asarray(samples, np.int64), np.asarray(labels)
     ri, di = match_beats(samples, np.asarray(peaks, np.int64), int(round(tolerance_s * fs)))
     return di, labels[ri]

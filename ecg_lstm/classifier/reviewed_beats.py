@@ -21,6 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from ..beats.aami import CLASS_INDEX, DS2, PACED, VALIDATION
+from ..beats.corrections import match_labels, read_labels
+from ..errors import MissingFileError
+from ..io.read import read_record
+from ..signal.peaks import ecg_peaks
 from .dataset import BeatSet
 from .features import FeatureConfig, beat_features
 
@@ -73,7 +77,6 @@ def _record_path(name: str, directory: Path, data_dir: Path) -> Path:
         for suffix in (".hea", ".edf", ".csv"):
             if (base / f"{name}{suffix}").exists():
                 return base / (name if suffix == ".hea" else f"{name}{suffix}")
-    from ..errors import MissingFileError
 
     raise MissingFileError(f"record {name} of the corrections is neither in {directory} nor in {data_dir}")
 
@@ -82,10 +85,6 @@ def record_with_corrections(path, directory, extension: str = "cor", cfg: Featur
                             data_dir=None):
     """(windows, features, labels, samples) of one corrected record; unreviewed beats labelled ``IGNORE``.
     With ``data_dir`` (the MIT-BIH folder), a DS2 record's signal under another name is refused."""
-    from ..beats.corrections import match_labels, read_labels
-    from ..io.read import read_record
-    from ..signal.peaks import ecg_peaks
-
     rec = read_record(path, annotator=None)
     if data_dir is not None:
         check_not_ds2_signal(rec, data_dir)

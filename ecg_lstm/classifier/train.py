@@ -56,7 +56,7 @@ class TrainConfig:
     records: list = field(default_factory=lambda: list(TRAIN))
     val_records: list = field(default_factory=lambda: list(VALIDATION))
     model: dict = field(default_factory=dict)  # ModelConfig overrides
-    corrections: str | None = None  # folder of <record>.cor reviewer corrections added to training (corrected.py)
+    corrections: str | None = None  # folder of <record>.cor reviewer corrections added to training (reviewed_beats.py)
 
 
 def pick_device(name: str) -> torch.device:

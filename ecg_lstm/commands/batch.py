@@ -1,16 +1,18 @@
-"""The ``batch`` subcommand: parser and entry point (cli.py adds it to ``python -m ecg_lstm``)."""
+"""The ``batch`` subcommand: parser and entry point (main.py adds it to ``python -m ecg_lstm``)."""
 from __future__ import annotations
 
 import argparse
 import sys
 
 from ..errors import ECGError
+from .options import (
+    check_out_dir,  # the CLI's own check, shared by every subcommand's output folder
+    record_options,
+)
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
     """Add ``batch`` to the subparsers ``sub`` of the main parser."""
-    from .options import record_options
-
     b = sub.add_parser("batch", help="analyse an archive on Ray into Parquet (resumable)",
                        description="Analyse every record of SOURCE(s) on Ray into a Parquet archive: "
                                    "beats/ (partitioned by record), records.parquet, events.parquet. "
@@ -38,7 +40,6 @@ def run(args) -> int:
     from ..batch.sources import find_records
     from ..batch.worker import AnalysisOptions
     from ..errors import BadArgumentError
-    from .options import check_out_dir  # the CLI's own check, shared by every subcommand's output folder
 
     try:  # bad arguments: exit 2 before anything is read, written or started
         check_out_dir(args.out, "--out")

@@ -10,11 +10,10 @@ import sys
 import time
 
 from ..errors import ECGError
+from .options import check_out_dir, failure_message, parse_lead, record_options, terminal_safe
 
 
 def add_parser(sub) -> None:
-    from .options import record_options
-
     e = sub.add_parser("explain", help="why the beat classifier gave one beat its label: writes JSON + PNG",
                        parents=[record_options()])
     e.add_argument("record", metavar="RECORD", help="WFDB record path without extension, or an .edf / .csv file")
@@ -29,13 +28,12 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     """Exit status 0 when written, 1 when the record or the beat is unusable (the reason on stderr),
     2 for bad arguments or a model that cannot load. The shared options (--annotator, --fs, --lead,
-    --max-hours, --max-signal-mb) are checked by ``cli.check_arguments`` before this runs."""
+    --max-hours, --max-signal-mb) are checked by ``options.check_arguments`` before this runs."""
     from ..analyze import analyze_record
     from ..errors import BadArgumentError
     from ..explain.core import Explainer
     from ..explain.plots import save_png
     from ..io.read import read_record
-    from .options import check_out_dir, failure_message, parse_lead, terminal_safe
 
     t0 = time.perf_counter()
     try:

@@ -30,10 +30,12 @@ import torch
 from ..beats.aami import CLASSES
 from ..classifier.features import N_FEATURES, beat_features
 from ..classifier.model import ensemble_members
-from ..classifier.predict import BeatClassifier
+from ..classifier.predict import DEFAULT_PATH, BeatClassifier, sequence_logits
 from ..errors import ECGError
+from ..signal.spans import bridge_gaps
 from .explanation import SEGMENTS, BeatExplanation, ExplainConfig, ExplainError, PreparedRecord, summarise
 from .lstm_cell import Directions, unrolled_lstm
+from .neighbours import DEFAULT_INDEX, NeighbourIndex
 from .phrases import FEATURE_NAMES, describe, feature_kind
 
 
@@ -67,7 +69,6 @@ def _beat_logits(member, dirs: Directions, zspan: torch.Tensor, a: int, i: int, 
 
 class Explainer:
     """Explains labels of the shipped (or a given) beat classifier."""
-
     def __init__(self, classifier: BeatClassifier | None = None, index=None, config: ExplainConfig = ExplainConfig()):
         self.clf = classifier or BeatClassifier.load()
         self.members = ensemble_members(self.clf.model)
@@ -83,9 +84,6 @@ class Explainer:
 
         A missing or mismatched index is not fatal: the explanation then has no similar beats,
         and ``index_note`` says why (the rest does not need the index)."""
-        from ..classifier.predict import DEFAULT_PATH
-        from .neighbours import DEFAULT_INDEX, NeighbourIndex
-
         clf = BeatClassifier.load(model_path)
         try:
             index, note = NeighbourIndex.load(index_path or DEFAULT_INDEX, model_path or DEFAULT_PATH), ""
@@ -110,8 +108,6 @@ class Explainer:
                          order: np.ndarray | None = None) -> PreparedRecord:
         """``prepare`` from beat features already computed (``beat_features`` of the beats in time order);
         ``order`` maps the caller's beat numbers to time order (default: the same)."""
-        from ..classifier.predict import sequence_logits
-
         if len(w) == 0:
             raise ExplainError("the record has no beats to explain")
         wt, ft = torch.as_tensor(w), torch.as_tensor(f)
@@ -129,8 +125,6 @@ class Explainer:
     def prepare_analysis(self, analysis) -> PreparedRecord:
         """``prepare`` for the beats of an :class:`~ecg_lstm.analyze.Analysis` (its lead, gaps bridged as
         ``analyze_record`` bridges them), so beat ``i`` is row ``i`` of ``analysis.beats``."""
-        from ..signal.spans import bridge_gaps
-
         ecg, _ = bridge_gaps(analysis.record.signal[:, analysis.lead_index])
         return self.prepare(ecg, analysis.record.fs, analysis.beats["sample"].to_numpy(np.int64))
 

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ..beats.aami import CLASSES, DS2
+from ..classifier.dataset import load_beats
 from ..classifier.features import RR_NAMES, morph_features
 from ..paths import MODELS_DIR, ROOT
 from .core import Explainer
@@ -111,8 +112,6 @@ def sample_beats(pred: np.ndarray, per_class: int, rng: np.random.Generator) -> 
 
 def evaluate(data_dir=None, per_class: int = 150, n_random: int = 10, seed: int = 0, records=DS2,
              verbose: bool = True) -> dict:
-    from ..classifier.dataset import load_beats
-
     explainer = Explainer.load()
     bs = load_beats(records, data_dir)
     rng = np.random.default_rng(seed)

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ..beats.aami import CLASSES, DS1
+from ..classifier.dataset import load_beats
 from ..classifier.model import ensemble_members
 from ..classifier.predict import DEFAULT_PATH, BeatClassifier
 from ..errors import ModelError
@@ -107,8 +108,6 @@ class NeighbourIndex:
 
 def build_index(data_dir=None, per_class: int = 300, seed: int = 0, out=DEFAULT_INDEX, model_path=None) -> Path:
     """Sample DS1 reference beats and write the index (see the module docstring)."""
-    from ..classifier.dataset import load_beats
-
     clf = BeatClassifier.load(model_path)
     bs = load_beats(DS1, data_dir)  # DS1 only: the explainer never reads DS2 to describe a beat
     embs, preds = [], []

@@ -10,6 +10,9 @@ whole-record Lomb-Scargle periodogram, as PhysioNet's HRV toolkit) follow
   of measurement, physiological interpretation and clinical use.
   Circulation 93(5), 1043-1065.
 
+Whether HRV means anything for a record at all (sinus rhythm, enough NN intervals) is decided
+once, by :func:`hrv_applicability`, for the pipeline and the page alike.
+
 Units: intervals in ms, powers in ms^2, frequencies in Hz.
 """
 from __future__ import annotations

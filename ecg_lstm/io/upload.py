@@ -14,10 +14,13 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from ..errors import ECGError, MalformedRecordError, MissingFileError, RecordError, UnsupportedFormatError
-from .limits import DEFAULT_MAX_HOURS
+from .limits import DEFAULT_MAX_HOURS, check_header, check_size
+from .limits import max_signal_mb as limit
 from .read import read_record
 from .record import Record
 from .tempfiles import private_tempdir, remove
+from .wfdb_format import channels_at_one_rate
+from .wfdb_header import MAX_HEADER_BYTES, parse_header
 
 #: Largest total unpacked size of an uploaded zip, in bytes (a 24 h 12-lead 500 Hz record is ~1 GB).
 MAX_UNZIPPED_BYTES = 1 << 30
@@ -31,7 +34,6 @@ _IGNORED = {"RECORDS", "ANNOTATORS", "SHA256SUMS.txt", "LICENSE.txt", "README", 
 def read_files(files: dict[str, bytes], *, fs=None, annotator="atr", max_hours=48.0, lead=None,
                max_signal_mb=None):
     """Read one record from uploaded ``files``; see :func:`ecg_lstm.io.upload.read_record_from_files`."""
-
     if not isinstance(files, dict) or not files:
         raise MissingFileError(f"no file was given; upload {_accepted()}")
     for name, data in files.items():
@@ -151,10 +153,6 @@ def _unzip(name: str, data, folder: Path, precheck=None) -> list[str]:
 
 def _check_headers(folder: Path, max_hours: float, max_signal_mb) -> None:
     """The length and decoded-size limits, from each WFDB header in ``folder`` (before its data arrive)."""
-    from .limits import check_header, check_size
-    from .limits import max_signal_mb as limit
-    from .wfdb_format import MAX_HEADER_BYTES, channels_at_one_rate, parse_header
-
     for hea in folder.glob("*.[hH][eE][aA]"):
         if hea.stat().st_size > MAX_HEADER_BYTES:
             continue  # the reader says what is wrong with it

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io.read import read_record
+from ..signal.peaks import ecg_peaks
 from .features import WINDOW, rhythm_inputs
 from .labels import CLASS_INDEX, RR_INVISIBLE, code_class, codes_at, load_reference
 
@@ -52,9 +54,6 @@ def record_examples(ref: dict, beats=None, beat_class=None, use_labels: bool = T
 def detected_beats(data_dir: str | Path, ref: dict) -> tuple[np.ndarray, np.ndarray]:
     """Beats found by ``ecg_lstm.signal.peaks.ecg_peaks`` on the record's first ECG lead, with
     the class of the reference beat within 150 ms ("Q" for a false detection)."""
-    from ..io.read import read_record
-    from ..signal.peaks import ecg_peaks
-
     record = read_record(Path(data_dir) / ref["record"])
     peaks = np.asarray(ecg_peaks(record.lead(), record.fs)[0], np.int64)
     k = np.clip(np.searchsorted(ref["beats"], peaks), 1, len(ref["beats"]) - 1)

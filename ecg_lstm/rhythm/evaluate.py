@@ -29,7 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io.read import read_record
 from ..paths import MODELS_DIR, ROOT, default_data_dir
+from ..signal.peaks import ecg_peaks
 from .labels import CLASSES, DS2, code_class, codes_at, load_reference
 from .predict import AF_LABELS, RhythmClassifier, episodes_from_probs
 
@@ -130,9 +132,6 @@ def evaluate_record(clf: RhythmClassifier, ref: dict, beats, labels=None, t0: fl
 
 
 def _detected_beats(data_dir: Path, rec: str):
-    from ..io.read import read_record
-    from ..signal.peaks import ecg_peaks
-
     record = read_record(Path(data_dir) / rec)
     peaks, _ = ecg_peaks(record.lead(), record.fs)
     return np.asarray(peaks, np.int64)

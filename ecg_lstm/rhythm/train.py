@@ -23,9 +23,11 @@ from torch import nn
 
 from ..paths import MODELS_DIR, ROOT, default_data_dir
 from .dataset import build
+from .evaluate import LEARNING_PERIOD_S, ec57_af, intervals_s, summarise
 from .features import SEQ_CHANNELS, WINDOW, WINDOW_FEATURES
-from .labels import CLASSES, DS1
+from .labels import CLASSES, DS1, load_reference
 from .model import RhythmLSTM
+from .predict import AF_LABELS, RhythmClassifier, episodes_from_probs
 from .synthetic import examples as synthetic_examples
 
 #: Validation folds (whole DS1 records); each holds out one of DS1's two AF records.
@@ -114,10 +116,6 @@ def score_postprocessing(model, data_dir, records, window: int = WINDOW) -> list
     """EC57 AF statistics of each :data:`POST_GRID` setting on held-out records
     (reference beats, no beat labels).  The score is the mean of the four
     gross statistics (episode and duration Se and +P)."""
-    from .evaluate import LEARNING_PERIOD_S, ec57_af, intervals_s
-    from .labels import load_reference
-    from .predict import AF_LABELS, RhythmClassifier, episodes_from_probs
-
     clf = RhythmClassifier(model, {"window_rr": window})
     cache = []
     for r in records:
@@ -138,8 +136,6 @@ def score_postprocessing(model, data_dir, records, window: int = WINDOW) -> list
 
 def pick_postprocessing(fold_scores: list[list[dict]]) -> tuple[dict, list]:
     """Setting with the best mean gross statistic over all folds' held-out records."""
-    from .evaluate import summarise
-
     table = []
     for k, post in enumerate(POST_GRID):
         per = {r: v for fold in fold_scores for r, v in fold[k]["per_record"].items()}

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import signal as sps
 
+from ..errors import SamplingRateError, SignalQualityError
+from .checks import check_lead
 from .filters import ecg_clean
 
 NOISY_BELOW = 0.5
@@ -84,8 +86,6 @@ def signal_quality(ecg, fs: float, peaks=None, window_s: float = 10.0) -> pd.Dat
     DataFrame with columns start_sample, end_sample (exclusive), start_s,
     end_s, quality (0..1, 1 = clean), noisy (quality < 0.5).
     """
-    from .checks import check_lead
-
     x, fs = check_lead(ecg, fs) if np.size(ecg) >= 2 * float(fs) else _short(ecg, fs)
     if window_s <= 0:
         raise ValueError(f"window_s must be positive, got {window_s}")
@@ -110,8 +110,6 @@ def signal_quality(ecg, fs: float, peaks=None, window_s: float = 10.0) -> pd.Dat
 
 def _short(ecg, fs):
     """Validate a signal shorter than the detector's minimum (quality still works)."""
-    from ..errors import SamplingRateError, SignalQualityError
-
     x = np.asarray(ecg, dtype=np.float64).ravel()
     fs = float(fs)
     if not np.isfinite(fs) or fs <= 0:

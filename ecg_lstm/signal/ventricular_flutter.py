@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .checks import check_fs
+from .qrs_detector import FS as CORE_FS
+from .qrs_detector import flutter_windows
 from .spans import runs
 
 #: Ventricular flutter scan: window step (s) and fewest consecutive flagged windows.
@@ -44,9 +46,6 @@ def ventricular_flutter_segments(ecg, fs: float, peaks=None,
     fs : sampling rate (Hz).
     peaks : optional beat sample numbers; quality : optional quality table.
     """
-    from .qrs_detector import FS as CORE_FS
-    from .qrs_detector import flutter_windows
-
     fs = check_fs(fs)
     x = np.asarray(ecg, float).ravel()
     half_in, keep = int(3.0 * fs), int(2.0 * CORE_FS)

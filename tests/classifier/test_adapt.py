@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from ecg_lstm.beats.aami import CLASSES, DS1, DS2, TRAIN, VALIDATION, reference_beats
-from ecg_lstm.classifier.adapt import AdaptConfig, LabelError, RecordAdapter, template_rhythm_rules
+from ecg_lstm.classifier.adapt import AdaptConfig, LabelError, RecordAdapter
+from ecg_lstm.classifier.template_rules import template_rhythm_rules
 from ecg_lstm.classifier.features import MORPH_NAMES, RR_NAMES
 from ecg_lstm.beats.ec57 import confusion, ec57_stats
 from ecg_lstm.classifier.predict import BeatClassifier
@@ -161,7 +162,7 @@ def test_corrections_round_trip_and_cli(tmp_path, mitdb_dir, record, adapter):
 
 
 def test_ds2_never_enters_training(tmp_path):
-    from ecg_lstm.classifier.adapt_select import FOLDS, check_ds1
+    from ecg_lstm.evaluation.adapt_select import FOLDS, check_ds1
     from ecg_lstm.classifier.reviewed_beats import check_not_evaluation
     from ecg_lstm.classifier.train import TrainConfig, train
     from ecg_lstm.beats.corrections import write_labels
@@ -218,8 +219,8 @@ def test_unsupervised_adaptation_beats_the_plain_model_on_ds1_validation(clf, mi
     """The verdict behind `--adapt` being on in the dashboard: on the held-out DS1 records the
     mean of the SVEB and VEB F1 is higher adapted than plain (86.8 -> 91.3 with the rhythm rules,
     89.1 with template pooling alone)."""
-    from ecg_lstm.classifier.adapt_select import score
-    from ecg_lstm.classifier.evaluate import evaluate_adaptation
+    from ecg_lstm.evaluation.adapt_select import score
+    from ecg_lstm.evaluation.beat_classifier import evaluate_adaptation
 
     res = evaluate_adaptation(clf, mitdb_dir, VALIDATION, ks=(), exclude_from_gross=())
     g = score([res])

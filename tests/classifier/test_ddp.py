@@ -1,4 +1,4 @@
-"""Distributed training (classifier/distributed.py): train.py's own loop, shared out over a process group."""
+"""Distributed training (classifier/train.py under torchrun): the one-process loop, shared out over a process group."""
 import os
 import socket
 import subprocess

@@ -9,7 +9,7 @@ import pytest
 import wfdb
 
 from ecg_lstm.beats.aami import DS2
-from ecg_lstm.classifier.evaluate import evaluate
+from ecg_lstm.evaluation.beat_classifier import evaluate
 from ecg_lstm.classifier.predict import BeatClassifier
 from ecg_lstm.commands.main import main
 

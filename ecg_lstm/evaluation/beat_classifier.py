@@ -1,4 +1,4 @@
-"""EC57-style report of a beat classifier on DS2: ``python -m ecg_lstm.classifier.evaluate``.
+"""EC57-style report of a beat classifier on DS2: ``python -m ecg_lstm.evaluation.beat_classifier``.
 
 Two protocols, both through ``analyze_record`` (the path the CLI uses):
   * reference beats: beats at the annotated positions (the literature's protocol);
@@ -19,11 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analyze import analyze_record
 from ..beats.aami import CLASS_INDEX, CLASSES, DS2, reference_beats
 from ..beats.ec57 import TOLERANCE_S, confusion, ec57_stats, end_to_end_confusion, expected_calibration_error
+from ..classifier.adapt import AdaptConfig, RecordAdapter
+from ..classifier.predict import DEFAULT_PATH, BeatClassifier
 from ..io.read import read_record
 from ..paths import MODELS_DIR, ROOT, default_data_dir
-from .predict import DEFAULT_PATH, BeatClassifier
 
 TARGETS = {"VEB_Se": 0.95, "VEB_P": 0.95, "SVEB_Se": 0.85, "SVEB_P": 0.70, "accuracy": 0.96}
 LITERATURE = [("de Chazal et al. 2004", {"VEB_Se": 0.777, "VEB_P": 0.819, "SVEB_Se": 0.759, "SVEB_P": 0.385}),
@@ -32,8 +34,6 @@ LITERATURE = [("de Chazal et al. 2004", {"VEB_Se": 0.777, "VEB_P": 0.819, "SVEB_
 
 def classify(record, clf, reference: bool):
     """(samples, labels as class indices, probs) through the shared analysis path."""
-    from ..analyze import analyze_record
-
     beats = analyze_record(record, reference_beats=reference, classifier=clf, rhythm=None).beats
     probs = beats[[f"p_{c}" for c in CLASSES]].to_numpy(np.float64)
     labels = np.array([CLASS_INDEX[x] for x in beats["label"]], np.int64)
@@ -121,7 +121,6 @@ def evaluate_adaptation(clf: BeatClassifier, data_dir: Path, records=DS2, ks=(5,
                         exclude_from_gross=("232",)) -> dict:
     """Every patient-adaptive protocol on ``records`` at reference beats: gross statistics (all
     records, and without ``exclude_from_gross``) and per record."""
-    from .adapt import AdaptConfig, RecordAdapter
 
     config = config or AdaptConfig()
     protos = ["automatic", "adapted_pooling", "adapted"] + [f"k{k}" for k in ks] + ["first5min"]
@@ -172,13 +171,13 @@ def adaptation_markdown(res: dict, title: str = "Patient-adaptive protocols on D
              "scored. *EC57 patient-specific*: every beat of the first 5 minutes is labelled, the remaining "
              "25 minutes are scored. *Adapted (no labels), template pooling*: each beat's prediction pooled "
              "with its beat template's (`unsupervised(\"pooling\")`). *Adapted (no labels), template rhythm "
-             "rules*: pooling, then `adapt.template_rhythm_rules` (same QRS as the dominant template and early "
+             "rules*: pooling, then `template_rules.template_rhythm_rules` (same QRS as the dominant template and early "
              "or with another P wave: towards S, except in fibrillation; another QRS with a compensatory "
              "pause: towards V); it is what `analyze --adapt` and the dashboard use, chosen because it beat "
              "pooling on DS1 (22 records, each scored by a model that never saw it: mean SVEB/VEB F1 82.8 vs "
              "56.4). Settings chosen on DS1 only (`make adapt-select`); on DS2 it is worse than pooling for S "
              "beats, and the card says so." + scored_note, ""]
-    for name, g in ((f"Gross statistics, all records (%)", res["gross"]),
+    for name, g in (("Gross statistics, all records (%)", res["gross"]),
                     (f"Gross statistics without record {excl} (%)", res["gross_without"])):
         lines += [f"### {name}", "", "| protocol | beats scored | " + " | ".join(k[1] for k in keys) + " |",
                   "|---|---|" + "---|" * len(keys)]
@@ -213,7 +212,7 @@ def markdown(res: dict) -> str:
     keys = [("VEB_Se", "VEB Se"), ("VEB_P", "VEB +P"), ("SVEB_Se", "SVEB Se"), ("SVEB_P", "SVEB +P"), ("accuracy", "Accuracy")]
     lines = ["# Beat classifier: EC57 evaluation on DS2", "",
              f"Model: `{res['model']}`. Records (DS2, de Chazal 2004): {', '.join(res['records'])}. "
-             "Scored with `ecg_lstm.classifier.evaluate` through `analyze_record`, the path of "
+             "Scored with `ecg_lstm.evaluation.beat_classifier` through `analyze_record`, the path of "
              "`python -m ecg_lstm analyze --reference-beats`.", "",
              "## Gross statistics (%)", "",
              "| | " + " | ".join(k[1] for k in keys) + " |", "|---|" + "---|" * len(keys),

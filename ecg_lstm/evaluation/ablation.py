@@ -1,4 +1,4 @@
-"""Ablation on DS2: ``python -m ecg_lstm.classifier.ablation``.
+"""Ablation on DS2: ``python -m ecg_lstm.evaluation.ablation``.
 
 Short trainings (same seed, same epochs, early stopping on DS1 validation)
 of the full model and of variants without sequence context, without RR
@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 from ..beats.aami import DS2
+from ..classifier.predict import BeatClassifier
+from ..classifier.train import TrainConfig, train
 from ..paths import ROOT, default_data_dir
-from .evaluate import evaluate
-from .predict import BeatClassifier
-from .train import TrainConfig, train
+from .beat_classifier import evaluate
 
 VARIANTS = {
     "full (CNN + features + BiLSTM)": {},

@@ -1,4 +1,4 @@
-"""Choose the adaptation settings on DS1 only: ``python -m ecg_lstm.classifier.adapt_select``.
+"""Choose the adaptation settings on DS1 only: ``python -m ecg_lstm.evaluation.adapt_select``.
 
 The shipped model was trained on 18 DS1 records, so its behaviour on them says
 little about a new patient. Here every DS1 record is scored by a model that
@@ -24,9 +24,12 @@ import numpy as np
 
 from ..beats.aami import DS1, DS2, PACED, TRAIN, VALIDATION
 from ..beats.ec57 import ec57_stats
+from ..classifier.adapt import AdaptConfig
+from ..classifier.predict import BeatClassifier
+from ..classifier.template_rules import RhythmConfig
+from ..classifier.train import TrainConfig, train
 from ..paths import ROOT, default_data_dir
-from .adapt import AdaptConfig, RhythmConfig
-from .predict import BeatClassifier
+from .beat_classifier import evaluate_adaptation
 
 FOLDS = (("101", "115", "201", "208", "220", "124"), ("108", "116", "207", "209", "230", "122"),
          ("109", "112", "119", "203", "205", "215"))
@@ -72,8 +75,6 @@ def check_ds1(records) -> None:
 
 def fold_models(data_dir, out=ROOT / "runs" / "adapt_cv", quiet=True) -> list[Path]:
     """One network per fold, trained on the TRAIN records outside it (cached)."""
-    from .train import TrainConfig, train
-
     assert sorted(sum(map(list, FOLDS), [])) == sorted(TRAIN)
     paths = []
     for i, fold in enumerate(FOLDS):
@@ -101,8 +102,6 @@ def score(res_list: list[dict]) -> dict:
 
 
 def run(data_dir, candidates=CANDIDATES, ks=(5, 20, 50)) -> dict:
-    from .evaluate import evaluate_adaptation
-
     check_ds1(list(DS1))
     data_dir = Path(data_dir or default_data_dir())
     sets = [(BeatClassifier.load(), VALIDATION)] + [(BeatClassifier.load(p), f) for p, f in zip(fold_models(data_dir), FOLDS)]
