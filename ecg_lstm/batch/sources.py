@@ -28,10 +28,12 @@ class RecordTask:
 
 
 def find_records(sources: list[str], *, download_dir: str | Path = "data", exclude: str | Path | None = None,
-                 progress: bool | None = None) -> list[RecordTask]:
+                 progress: bool | None = None, follow_links: bool = False) -> list[RecordTask]:
     """Record tasks of every source, in a stable order.
 
-    A source is a folder (searched recursively for ``.hea``, ``.edf`` and ``.csv``),
+    A source is a folder (searched recursively for ``.hea``, ``.edf`` and ``.csv``;
+    links to folders are not followed unless ``follow_links``, which follows them
+    once each, loops included, so that a walk stays inside its sources and ends),
     a text file listing one record path per line (``#`` starts a comment; relative
     paths are relative to the list file), or a PhysioNet database name, fetched into
     ``download_dir/<db>`` by ``data_scripts.download`` (which honours ``$ECG_MIRROR``
@@ -45,7 +47,7 @@ def find_records(sources: list[str], *, download_dir: str | Path = "data", exclu
     for src in sources:
         p = Path(src)
         if p.is_dir():
-            tasks += _folder(p, exclude)
+            tasks += _folder(p, exclude, follow_links)
         elif p.is_file():
             tasks += _list_file(p)
         elif _DB_NAME.fullmatch(src):
@@ -55,22 +57,41 @@ def find_records(sources: list[str], *, download_dir: str | Path = "data", exclu
                               "(e.g. mitdb); check the path")
     seen: dict[str, str] = {}
     for t in tasks:
-        if t.record_id in seen and seen[t.record_id] != t.path:
+        if t.record_id in seen and _real(seen[t.record_id]) != _real(t.path):
             raise RecordError(f"two records get the id {t.record_id!r} ({seen[t.record_id]} and {t.path}); "
                               "give their folders different names or list them in one list file")
-        seen[t.record_id] = t.path
-    # The same record named twice (two overlapping sources) is analysed once.
-    return [RecordTask(i, p) for i, p in seen.items()]
+        seen.setdefault(t.record_id, t.path)
+    # The same record named twice (two overlapping sources, two links to one file) is analysed once.
+    unique: dict[str, tuple[str, str]] = {}
+    for i, p in seen.items():
+        unique.setdefault(_real(p), (i, p))
+    return [RecordTask(i, p) for i, p in unique.values()]
 
 
-def _folder(root: Path, exclude: str | Path | None) -> list[RecordTask]:
+def _real(path: str) -> str:
+    """The file a record path ends up at (a WFDB record by its header), links resolved."""
+    p = Path(path)
+    header = p.with_name(p.name + ".hea")
+    return str((header if header.exists() else p).resolve())
+
+
+def _folder(root: Path, exclude: str | Path | None, follow_links: bool = False) -> list[RecordTask]:
     skip = Path(exclude).resolve() if exclude is not None else None
     out = []
+    seen_dirs = {_inode(root)}  # folders walked so far, by (device, inode): a link loop is walked once
     # os.walk with sorted names: the order (and so the progress bar) is the same on every run.
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=follow_links):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                             and (skip is None or (here / d).resolve() != skip))
+        keep = []
+        for d in sorted(dirnames):
+            sub = here / d
+            if d.startswith(".") or (skip is not None and sub.resolve() == skip):
+                continue
+            if sub.is_symlink() and (not follow_links or _inode(sub) in seen_dirs):
+                continue  # a link out of the tree, or back into it (a loop): not walked
+            seen_dirs.add(_inode(sub))
+            keep.append(d)
+        dirnames[:] = keep
         for f in sorted(filenames):
             suffix = Path(f).suffix.lower()
             if suffix not in RECORD_SUFFIXES or f.startswith("."):
@@ -89,6 +110,11 @@ def _folder(root: Path, exclude: str | Path | None) -> list[RecordTask]:
     return out
 
 
+def _inode(folder: Path) -> tuple[int, int]:
+    st = folder.stat()
+    return st.st_dev, st.st_ino
+
+
 def _list_file(path: Path) -> list[RecordTask]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -96,11 +122,17 @@ def _list_file(path: Path) -> list[RecordTask]:
         raise RecordError(f"{path} is not a readable list of record paths ({type(e).__name__}); "
                           "give a text file with one record path per line") from None
     out = []
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         entry = line.split("#", 1)[0].strip()
         if not entry:
             continue
+        if any(not c.isprintable() for c in entry):
+            raise RecordError(f"{path}, line {number}: the entry holds control characters; "
+                              "give one record path per line")
         rec = Path(entry) if Path(entry).is_absolute() else path.parent / entry
+        if rec.is_file() and rec.suffix.lower() not in RECORD_SUFFIXES + (".dat",):
+            raise RecordError(f"{path}, line {number}: {entry!r} is a {rec.suffix or 'plain'} file, not "
+                              "a record (a WFDB record path without extension or its .hea, an .edf or a .csv file)")
         rid = PurePosixPath(entry.replace("\\", "/"))
         if rid.suffix.lower() in RECORD_SUFFIXES + (".dat",):
             rid = rid.with_suffix("")

@@ -25,6 +25,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     b.add_argument("--address", help="Ray cluster to join (e.g. auto or ray://head:10001); default: a local Ray")
     b.add_argument("--workers", type=int, help="number of workers, each with the models loaded once "
                                                "(default: one per CPU)")
+    b.add_argument("--follow-links", action="store_true",
+                   help="follow links to folders inside a SOURCE folder (each folder walked once, loops "
+                        "included); by default they are skipped, so a walk stays inside its sources")
     b.add_argument("--download-dir", default="data", help="where a database SOURCE is downloaded (default: data)")
     b.add_argument("--rhythm-model", help="rhythm classifier weights (default: the shipped model)")
     b.add_argument("--no-classify", action="store_true", help="only detect beats and compute vitals")
@@ -54,7 +57,7 @@ def run(args) -> int:
                            classify=not args.no_classify, adapt=args.adapt)
     try:
         tasks = find_records(args.sources, download_dir=args.download_dir, exclude=args.out,
-                             progress=False if args.quiet else None)
+                             progress=False if args.quiet else None, follow_links=args.follow_links)
         summary = run_batch(tasks, args.out, opts, address=args.address, workers=args.workers,
                             progress=False if args.quiet else None)
     except ECGError as e:

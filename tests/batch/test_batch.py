@@ -201,6 +201,11 @@ def test_sources(tmp_path, mitdb_dir, monkeypatch):
     other = tmp_path / "b" / "clinic"
     (other / "2024" / "march").mkdir(parents=True)
     _link(mitdb_dir, other / "2024" / "march", "100")
+    # links to the same files are the same record: analysed once, under the first id
+    assert len(find_records([str(tree), str(other)], exclude=out)) == 1
+    for ext in ("hea", "dat"):  # a different record (a copy) under the same id is refused
+        (other / "2024" / "march" / f"100.{ext}").unlink()
+        shutil.copy(mitdb_dir / f"100.{ext}", other / "2024" / "march" / f"100.{ext}")
     with pytest.raises(RecordError, match="two records get the id"):
         find_records([str(tree), str(other)], exclude=out)
     # A PhysioNet database name goes through the download code, here from the local mirror.
