@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import io
+import unicodedata
 
 import numpy as np
 
@@ -153,10 +154,26 @@ def _table(rows: list[list], head: list[str], row_class: list[str] | None = None
     return f"<table><tr>{th}</tr>{body}</table>"
 
 
+#: Longest text of one report field, in characters (a name, an ID, a comment line).
+MAX_FIELD_CHARS = 200
+
+
+def plain_field(value, max_chars: int = MAX_FIELD_CHARS) -> str:
+    """``value`` as one line of printable text for a report: Unicode NFC, without byte-order
+    marks, control or other invisible format characters (which a PDF font cannot draw, and which
+    can reorder what is shown), runs of white space as one space, at most ``max_chars``."""
+    text = unicodedata.normalize("NFC", str(value))
+    text = "".join(" " if c in "\t\n\r\v\f" else c for c in text
+                   if c in "\t\n\r\v\f" or unicodedata.category(c)[0] != "C")
+    text = " ".join(text.split())
+    return text if len(text) <= max_chars else text[:max_chars - 1] + "…"
+
+
 def _people_rows(people: dict | None) -> list[list[str]]:
-    """Patient and reviewer fields that were filled in, as (label, value) rows."""
+    """Patient and reviewer fields that were filled in, as (label, value) rows of plain text."""
     people = people or {}
-    return [[label, str(people[k]).strip()] for k, label in PEOPLE_FIELDS.items() if str(people.get(k) or "").strip()]
+    rows = [[label, plain_field(people.get(k) or "")] for k, label in PEOPLE_FIELDS.items()]
+    return [r for r in rows if r[1]]
 
 
 def _record_rows(analysis) -> list[list[str]]:
@@ -326,16 +343,21 @@ def pdf_report(analysis, paper: str = "A4", title: str | None = None, people: di
 
 
 def _pdf_text(fig, ph, head, rows, top_mm, size=10, bold=False) -> float:
-    """A heading and (label, value) rows from ``top_mm``; returns the mm below them."""
+    """A heading and (label, value) rows from ``top_mm``; returns the mm below them. Text is drawn
+    literally (``usetex`` off, ``$`` escaped: a name is never read as mathtext)."""
     pw = fig.get_figwidth() / _MM
     y = top_mm
-    fig.text(MARGIN_MM / pw, 1 - y / ph, head, fontsize=size if rows == [] else 12,
-             fontweight="bold" if bold or rows else "normal", va="top", wrap=True)
+
+    def lit(text, n=MAX_FIELD_CHARS):
+        return plain_field(text, n).replace("$", r"\$")
+
+    fig.text(MARGIN_MM / pw, 1 - y / ph, lit(head, 400), fontsize=size if rows == [] else 12,
+             fontweight="bold" if bold or rows else "normal", va="top", wrap=True, usetex=False)
     y += (size if rows == [] else 12) * 0.5
     for label, value in rows:
         y += 5.0
-        fig.text(MARGIN_MM / pw, 1 - y / ph, str(label), fontsize=9, va="top")
-        fig.text((MARGIN_MM + 70) / pw, 1 - y / ph, str(value)[:110], fontsize=9, va="top")
+        fig.text(MARGIN_MM / pw, 1 - y / ph, lit(label), fontsize=9, va="top", usetex=False)
+        fig.text((MARGIN_MM + 70) / pw, 1 - y / ph, lit(value, 110), fontsize=9, va="top", usetex=False)
     return y + 2
 
 
