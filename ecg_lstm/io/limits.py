@@ -39,6 +39,9 @@ MIN_PTP_MV = 0.005
 MAX_LEVEL_MV = 1000.0
 #: Any value beyond +-this in any lead and unit is a corrupt number (1e308), not a measurement.
 ABSURD = 1e9
+#: A sample of a voltage lead further than this (mV) from the lead's median is an artefact (a
+#: saturated, corrupt or spliced-in value): no QRS reaches 50 mV. It is set missing, with a warning.
+MAX_EXCURSION_MV = 50.0
 
 # Voltage units and their factor to mV (the unit the classifier was trained in).
 VOLT_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "microvolt": 1e-3, "nv": 1e-6, "v": 1e3,

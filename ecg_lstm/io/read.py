@@ -45,7 +45,8 @@ from ..errors import (
     SignalQualityError,
     UnsupportedFormatError,
 )
-from .limits import ABSURD, DEFAULT_MAX_HOURS, MAX_FS, MIN_FS, check_amplitude, mv_factor
+from .limits import (ABSURD, DEFAULT_MAX_HOURS, MAX_EXCURSION_MV, MAX_FS, MIN_FS, check_amplitude, mv_factor,
+                     robust_range)
 from .limits import max_signal_mb as _limit_mb
 from .record import Record, select_lead
 
@@ -131,20 +132,31 @@ def _finish(rec: Record, lead: str | int | None) -> Record:
     if rec.units != original:
         rec.metadata["original_units"] = original
     idx = select_lead(rec.lead_names, lead, rec.units)
+    # The chosen lead must look like an ECG as read (wrong unit, gain or baseline: refused); only then
+    # are its few artefacts masked below.
+    check_amplitude(rec.name, rec.lead_names[idx], signal[:, idx], rec.units[idx])
     warnings = rec.metadata.setdefault("warnings", [])
     nan = np.zeros(signal.shape[1])
     for j in range(signal.shape[1]):
         col = signal[:, j]
+        # A voltage lead's samples far from its median are artefacts (in the chosen lead too: a few
+        # 1e308 values would otherwise swamp the filters and leave a record without beats, silently).
+        level = robust_range(col)[0] if rec.units[j] == "mV" else math.nan
+        excursion = math.isfinite(level) and abs(level) <= ABSURD
+        limit, level = (MAX_EXCURSION_MV, level) if excursion else (ABSURD, 0.0)
         with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(col.sum()) and (j == idx or max(col.max(), -col.min()) <= ABSURD):  # no copy
+            if np.isfinite(col.sum()) and ((j == idx and limit == ABSURD)
+                                           or max(col.max() - level, level - col.min()) <= limit):  # no copy
                 continue
-        with np.errstate(invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             bad = ~np.isfinite(col)
-            if j != idx:  # a corrupt number in another lead must not break plots or statistics
-                absurd = np.abs(col) > ABSURD
+            if j != idx or limit != ABSURD:  # a corrupt number must not break filters, plots or statistics
+                absurd = np.abs(col - level) > limit
                 if absurd.any():
-                    warnings.append(f"lead {rec.lead_names[j]}: {int(absurd.sum())} values beyond any "
-                                    "measurement were set missing")
+                    beyond = (f"more than {MAX_EXCURSION_MV:g} mV from the lead's median" if limit != ABSURD
+                              else "beyond any measurement")
+                    warnings.append(f"lead {rec.lead_names[j]}: {int(absurd.sum())} values {beyond} were set "
+                                    "missing (artefact)")
                 bad |= absurd
         col[bad] = np.nan
         nan[j] = bad.mean()
@@ -156,7 +168,6 @@ def _finish(rec: Record, lead: str | int | None) -> Record:
     if nan[idx] == 1.0:
         raise SignalQualityError(f"{rec.name}: lead {name} holds no valid samples (all missing); "
                                  "choose another lead or check the file")
-    check_amplitude(rec.name, name, x, rec.units[idx])
     if (np.nanmax(x) == np.nanmin(x)) if nan[idx] else (x.max() == x.min()):
         raise SignalQualityError(f"{rec.name}: lead {name} is flat (one constant value throughout); "
                                  "the electrode was probably off; choose another lead or record again")
