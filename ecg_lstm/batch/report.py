@@ -3,7 +3,7 @@
 Reads ``records.parquet`` and ``events.parquet`` back with pandas (an archive's
 summary tables are one row per record or event: thousands of rows, well within
 pandas; DuckDB would only pay off for queries over ``beats/``). Like the
-record report (ecg_lstm/report/document.py) the page is one self-contained file with no
+record report (ecg_lstm/report/) the page is one self-contained file with no
 scripts, fonts or images to fetch: histograms are inline SVG drawn here, which
 keeps it viewable offline and archivable. Record ids and error messages are
 escaped: they are shown as plain text.

@@ -1,8 +1,11 @@
-"""What an analysis looks like on paper and on screen: the HTML / PDF report
-(:mod:`.document`) and the arrays its figures and the dashboard's plot (:mod:`.figures`).
+"""What an analysis looks like on paper and on screen: what the report says (:mod:`.content`),
+laid out as HTML (:mod:`.document`) or PDF (:mod:`.pdf`); the arrays its figures and the
+dashboard plot (:mod:`.figures`); the model card's figures (:mod:`.model_card`).
 
     from ecg_lstm.report import html_report, pdf_report
 """
-from .document import html_report, pdf_report
+from .content import PEOPLE_FIELDS, plain_field
+from .document import html_report
+from .pdf import pdf_report
 
-__all__ = ["html_report", "pdf_report"]
+__all__ = ["html_report", "pdf_report", "PEOPLE_FIELDS", "plain_field"]

@@ -70,7 +70,7 @@ def test_a_detection_matches_one_reference_beat_only():
 
 def test_html_report_is_self_contained():
     from ecg_lstm.analyze import Analysis
-    from ecg_lstm.report.document import html_report
+    from ecg_lstm.report import html_report
 
     fs = 360.0
     x = np.arange(int(60 * fs)) / fs

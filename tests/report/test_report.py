@@ -1,4 +1,4 @@
-"""The printable report (ecg_lstm.report.document): HTML that fits A4 and Letter, scale bars,
+"""The printable report (ecg_lstm.report: document, pdf, content): HTML that fits A4 and Letter, scale bars,
 readable names, patient and reviewer fields, and a PDF checked by rendering it to PNG."""
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 
 from ecg_lstm.analyze import Analysis
 from ecg_lstm.io.record import Record
-from ecg_lstm.report.document import PAPER_MM, html_report, pdf_report
+from ecg_lstm.report import html_report, pdf_report
+from ecg_lstm.report.content import PAPER_MM
 
 FS = 360.0
 

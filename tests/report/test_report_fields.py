@@ -10,7 +10,8 @@ import pytest
 
 from ecg_lstm.analyze import analyze_record
 from ecg_lstm.io.record import Record
-from ecg_lstm.report.document import MAX_FIELD_CHARS, html_report, pdf_report, plain_field
+from ecg_lstm.report import html_report, pdf_report
+from ecg_lstm.report.content import MAX_FIELD_CHARS, plain_field
 
 
 @pytest.fixture(scope="module")
