@@ -40,7 +40,7 @@ def _t(fn):
 
 def review_times(path: Path, clf, rhythm) -> dict:
     """Seconds of each review action on the record at ``path``."""
-    from dashboard.sections.review import reviewed_labels
+    from ecg_lstm.review import reviewed_labels
     from ecg_lstm.signal.spans import bridge_gaps
     from ecg_lstm.analyze import analyze_record, relabel
     from ecg_lstm.classifier.adapt import RecordAdapter

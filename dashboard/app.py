@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from dashboard import loading, trace  # noqa: E402
+from dashboard import loading, review_session, trace  # noqa: E402
 from dashboard.plain import md_escape  # noqa: E402
 from dashboard.sections import (events, export, live, model, overview, reference, rhythm, source,  # noqa: E402
                                 trace_view)
@@ -73,7 +73,7 @@ def main() -> None:
     st.markdown(CSS, unsafe_allow_html=True)
     st.title("ECG monitor", anchor=False)
     source.render()
-    review.sync()  # the record's corrections (this session's, or a .cor opened with it) applied
+    review_session.sync()  # the record's corrections (this session's, or a .cor opened with it) applied
     analysis = st.session_state.get("analysis")
     if analysis is None:
         welcome()

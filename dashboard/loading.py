@@ -15,8 +15,8 @@ from pathlib import Path
 import streamlit as st
 
 from ecg_lstm.errors import ECGError, RecordError, SamplingRateError
+from ecg_lstm.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def data_dir() -> Path:
@@ -115,7 +115,7 @@ def _analyse(read, reference_beats: bool):
             bar.progress(min(1.0, 0.1 + 0.9 * fraction), text=f"Analysing: {what}…")
 
         # Adapted to the record without labels (template pooling): it beats the shipped model on
-        # DS1 validation (ecg_lstm/classifier/adapt_select.py, DS1 only); the page says so by the labels.
+        # DS1 validation (ecg_lstm/evaluation/adapt_select.py, DS1 only); the page says so by the labels.
         analysis = analyze_record(record, reference_beats=reference_beats, classifier=clf, rhythm=rhythm,
                                   adapt=clf is not None, progress=progress)
     finally:

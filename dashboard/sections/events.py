@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.trace import _hms
+from dashboard.time_format import hms
 from ecg_lstm.findings.events import EVENT_TYPES, event_groups, hourly_summary, with_decisions
 
 #: Rows per page of the event table.
@@ -37,7 +37,7 @@ def reviewed_events(analysis) -> pd.DataFrame:
 def table(events: pd.DataFrame) -> pd.DataFrame:
     """Events as shown: start (h:mm:ss), duration, type, beats, signal, decision, description."""
     return pd.DataFrame({
-        "start": [_hms(t) for t in events["start_s"]],
+        "start": [hms(t) for t in events["start_s"]],
         "duration (s)": (events["end_s"] - events["start_s"]).round(1),
         "type": events["type"].astype(str),
         "beats": events["n_beats"] if "n_beats" in events else None,
@@ -73,7 +73,7 @@ def _groups_table(groups: pd.DataFrame, book: dict, events: pd.DataFrame) -> pd.
         "alarming": groups["alarm"].astype(int),
         "accepted": [int(((events["type"] == t) & (dec == "accepted")).sum()) for t in groups["type"]],
         "rejected": [int(((events["type"] == t) & (dec == "rejected")).sum()) for t in groups["type"]],
-        "first": [_hms(t) for t in groups["first_s"]],
+        "first": [hms(t) for t in groups["first_s"]],
     })
 
 
@@ -124,7 +124,7 @@ def render(analysis) -> None:
         row = rows.iloc[picked[0]]
         current = book.get(row["id"], "")
         b = st.columns([3, 1, 1, 1])
-        b[0].text(f"{row['type']} at {_hms(row['start_s'])}: {DECISION_TEXT[current] or 'not reviewed'}")
+        b[0].text(f"{row['type']} at {hms(row['start_s'])}: {DECISION_TEXT[current] or 'not reviewed'}")
         b[1].button("Accept", key="event_accept", on_click=_decide, args=("accepted", row["id"], book_key),
                     icon=":material/check:", disabled=current == "accepted", width="stretch")
         b[2].button("Reject", key="event_reject", on_click=_decide, args=("rejected", row["id"], book_key),

@@ -16,6 +16,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard import trace
+from dashboard.time_format import hms
 from dashboard.plain import md_escape as _plain  # the phrases hold | and other Markdown characters
 
 TARGETS = ("the label", "N", "S", "V", "F", "Q")
@@ -192,7 +193,7 @@ def render(analysis) -> None:
         ex, dt = _explained(key, beat, target, prep)
 
     shown = str(beats["label"].iloc[beat]) if "label" in beats else ""
-    st.markdown(f"**Beat {beat}** at {trace._hms(float(beats['time_s'].iloc[beat]))} "
+    st.markdown(f"**Beat {beat}** at {hms(float(beats['time_s'].iloc[beat]))} "
                 f"({float(beats['time_s'].iloc[beat]):.3f} s): **{ex['label']}** "
                 f"({_plain(trace.CLASS_NAMES.get(ex['label'], ex['label']))}), p = {ex['probs'][ex['label']]:.2f}")
     if shown and shown != ex["label"]:

@@ -27,13 +27,13 @@ def annotation_bytes(analysis, extension: str = EXTENSION) -> bytes:
 
 
 def report_html(analysis, people: dict | None = None, events=None) -> bytes:
-    from ecg_lstm.report.document import html_report
+    from ecg_lstm.report import html_report
 
     return html_report(analysis, people=people, events=events).encode("utf-8")
 
 
 def report_pdf(analysis, paper: str = "A4", people: dict | None = None, events=None) -> bytes:
-    from ecg_lstm.report.document import pdf_report
+    from ecg_lstm.report import pdf_report
 
     return pdf_report(analysis, paper=paper, people=people, events=events)
 
@@ -46,7 +46,7 @@ def events_csv(events) -> bytes:
 def _people() -> dict:
     """Patient and reviewer fields, typed here for the report only: kept in this browser
     session's widgets, written into the report, never logged or saved."""
-    from ecg_lstm.report.document import PEOPLE_FIELDS
+    from ecg_lstm.report import PEOPLE_FIELDS
 
     with st.expander("Patient and reviewer (printed in the report only)"):
         cols = st.columns(3)
@@ -88,11 +88,12 @@ def render(analysis) -> None:
 def _corrections(analysis) -> None:
     """The reviewer's corrections as a WFDB annotation file (reviewed beats only), which opens
     the record again with them when uploaded with it or put beside it."""
-    from dashboard.sections import review
+    from dashboard.review_session import current_review
+    from ecg_lstm.review import corrections_bytes
 
-    rev = review.current_review()
+    rev = current_review()
     if not rev or not rev["corrections"]:
         return
     st.download_button(f"Corrections (WFDB .cor, {len(rev['corrections']):,} reviewed beats)",
-                       data=lambda: review.corrections_bytes(analysis, rev), file_name=f"{analysis.record.name}.cor",
+                       data=lambda: corrections_bytes(analysis, rev), file_name=f"{analysis.record.name}.cor",
                        mime="application/octet-stream", on_click="ignore", icon=":material/save:", key="dl_cor")

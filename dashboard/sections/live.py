@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import trace
+from dashboard.time_format import hms
 from dashboard.sections import events
 
 TICK_S = 0.5
@@ -95,9 +96,9 @@ def render(analysis) -> None:
                 st.rerun()  # reached the end: redraw the buttons
         else:
             cursor = st.session_state.get("live_cursor_s", 0.0)
-        state = monitor_state(analysis, cursor, decisions=events.decisions())
-        if state["alarms"]:
-            text = html.escape(", ".join(state["alarms"]))
+        monitor = monitor_state(analysis, cursor, decisions=events.decisions())
+        if monitor["alarms"]:
+            text = html.escape(", ".join(monitor["alarms"]))
             if st.session_state.get("live_silenced"):
                 st.markdown(f"<div class='ecg-silenced' role='status'>Alarm silenced: {text}</div>",
                             unsafe_allow_html=True)
@@ -106,8 +107,8 @@ def render(analysis) -> None:
         else:
             st.markdown("<div class='ecg-ok'>No alarm</div>", unsafe_allow_html=True)
         m = st.columns(3)
-        m[0].metric("Heart rate", f"{state['hr_bpm']:.0f} bpm" if state["hr_bpm"] else "–")
-        m[1].metric("Time", trace._hms(cursor))
+        m[0].metric("Heart rate", f"{monitor['hr_bpm']:.0f} bpm" if monitor["hr_bpm"] else "–")
+        m[1].metric("Time", hms(cursor))
         m[2].metric("Speed", f"{speed:g}×")
         rec = analysis.record
         start = max(0.0, cursor - WINDOW_S)

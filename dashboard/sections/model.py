@@ -1,4 +1,8 @@
-"""The model: its card, the DS2 evaluation report and the training curves, as far as they exist."""
+"""The model: its card, the DS2 evaluation report and the training curves, as far as they exist.
+
+The numbers in the models' files are read by ``ecg_lstm.report.model_card``; here they are
+cached for the page (:func:`model_facts`) and the files drawn.
+"""
 from __future__ import annotations
 
 import json
@@ -8,14 +12,38 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import trace
-from dashboard.loading import ROOT
+from ecg_lstm.paths import MODELS_DIR
+from ecg_lstm.report import model_card
 
-MODELS = ROOT / "models"
+#: The models folder the page shows (a module attribute: tests point it elsewhere).
+MODELS = MODELS_DIR
+#: The files the page's model figures are read from: a change to one of them is read anew.
+FACT_FILES = ("EVALUATION.md", "RHYTHM_EVALUATION.md", "beat_lstm.json", "rhythm_lstm.json")
 
 
 @st.cache_data(show_spinner=False)
 def _read(path: str, stamp: float) -> str:
     return Path(path).read_text(encoding="utf-8", errors="replace")
+
+
+@st.cache_data(show_spinner=False)
+def _model_facts(folder: str, stamp: tuple) -> dict:
+    """DS2 figures and training records from the models folder (re-read when a file there changes)."""
+    models_dir = Path(folder)
+    return {"beat": model_card.ds2_figures(models_dir), "rhythm": model_card.rhythm_figures(models_dir),
+            "trained_on": model_card.training_records(models_dir)}
+
+
+def model_facts() -> dict:
+    """``{"beat": DS2 figures per protocol, "rhythm": AF figures, "trained_on": {model: records}}``
+    of the shipped models (see ``ecg_lstm.report.model_card``), cached until a file changes."""
+    files = [MODELS / n for n in FACT_FILES]
+    return _model_facts(str(MODELS), tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in files))
+
+
+def histories() -> dict[str, dict]:
+    """Training histories of the models folder, {file stem: {name: [value per epoch]}}."""
+    return model_card.training_histories(MODELS)
 
 
 def _show_markdown(pattern: str, missing: str) -> None:
@@ -46,126 +74,6 @@ def show_card(text: str, folder: Path) -> None:
             st.caption(f"(figure not shipped: {m.group(1) or 'image'})")
         pos = m.end()
     st.markdown(text[pos:])
-
-
-def markdown_tables(text: str) -> list[list[list[str]]]:
-    """The pipe tables of a Markdown text, each as rows of stripped cells (header first,
-    the ``|---|`` rule left out)."""
-    tables, rows = [], []
-    for line in text.splitlines() + [""]:
-        line = line.strip()
-        if line.startswith("|") and line.endswith("|"):
-            cells = [c.strip() for c in line[1:-1].split("|")]
-            if not all(set(c) <= set("-: ") for c in cells):
-                rows.append(cells)
-        elif rows:
-            tables.append(rows)
-            rows = []
-    return tables
-
-
-def _number(cell: str) -> float | None:
-    try:
-        return float(cell.rstrip("%").strip())
-    except ValueError:
-        return None
-
-
-def ds2_figures(models_dir: Path | None = None) -> dict[str, dict[str, float]]:
-    """The beat model's gross DS2 figures (%), per protocol, read from models/EVALUATION.md:
-    ``{"reference beats": {"VEB Se": 91.8, ...}, "automatic, adapted ...": {...}, ...}``, from
-    every table with VEB and SVEB columns whose rows are protocols (not records); a protocol
-    keeps its first figures (the later tables repeat them on subsets). Only our model's rows:
-    the targets and the published methods (rows naming "et al") are left out. Empty when the
-    file is missing or has no such table."""
-    path = (models_dir or MODELS) / "EVALUATION.md"
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return {}
-    out: dict[str, dict[str, float]] = {}
-    for table in markdown_tables(text):
-        head = table[0]
-        if "VEB Se" not in head or "SVEB Se" not in head or head[0].strip().lower() in ("record", "records"):
-            continue
-        for row in table[1:]:
-            name = row[0].strip("* ")
-            if not name or name.lower().startswith("target") or "et al" in name or name.isdigit() or name in out:
-                continue
-            vals = {h: _number(c) for h, c in zip(head[1:], row[1:]) if _number(c) is not None}
-            if vals:
-                out[name] = vals
-    return out
-
-
-def protocol_row(figures: dict[str, dict], beat_source: str, adapted: bool = False) -> tuple[str, dict] | None:
-    """The protocol row of :func:`ds2_figures` that matches how this record was labelled: the
-    same kind of labels first (adapted to the record or not; the adaptation ``--adapt`` uses by
-    default first), then the same beats (reference or detected). No reviewer protocol: its
-    figures depend on which beats were reviewed."""
-    rows = [n for n in figures if "review" not in n.lower() and "patient-specific" not in n.lower()]
-    if not rows:
-        return None
-    want = "reference" if beat_source == "reference" else "detect"
-
-    def rank(n: str) -> tuple:
-        low = n.lower()
-        same_beats = want in low or (want == "detect" and "end to end" in low)
-        return (("adapt" in low) != adapted, adapted and "default" not in low, not same_beats)
-
-    best = sorted(rows, key=rank)[0]
-    return best, figures[best]
-
-
-def rhythm_figures(models_dir: Path | None = None) -> dict[str, float]:
-    """The rhythm model's gross AF figures on DS2 (%), first protocol of
-    models/RHYTHM_EVALUATION.md: ``{"AF duration sensitivity": 77.8, ...}``."""
-    path = (models_dir or MODELS) / "RHYTHM_EVALUATION.md"
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return {}
-    for table in markdown_tables(text):
-        if table[0][:2] == ["statistic", "gross"]:
-            return {row[0]: _number(row[1]) for row in table[1:] if len(row) > 1 and _number(row[1]) is not None}
-    return {}
-
-
-def training_records(models_dir: Path | None = None) -> dict[str, set[str]]:
-    """Records each shipped model was trained on (early stopping and calibration records
-    included), from the settings files: ``{"beat": {...}, "rhythm": {...}}``."""
-    out = {}
-    for what, name in (("beat", "beat_lstm.json"), ("rhythm", "rhythm_lstm.json")):
-        try:
-            cfg = json.loads(((models_dir or MODELS) / name).read_text())
-        except (OSError, ValueError):
-            continue
-        train = cfg.get("train") if isinstance(cfg.get("train"), dict) else {}
-        recs = list(cfg.get("train_records") or []) + list(train.get("records") or []) + \
-            list(train.get("val_records") or [])
-        out[what] = {str(r) for r in recs}
-    return out
-
-
-def histories() -> dict[str, dict]:
-    """Training histories: models/*history*.json files, and a "history" entry of any
-    models/*.json, as {name: [value per epoch]} (or a list of per-epoch dicts)."""
-    out = {}
-    for p in sorted(MODELS.glob("*.json")):
-        try:
-            h = json.loads(p.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(h, dict) and isinstance(h.get("history"), (list, dict)):
-            h = h["history"]
-        elif "history" not in p.stem:
-            continue  # a model's settings file without a history
-        if isinstance(h, list) and h and isinstance(h[0], dict):
-            keys = [k for k in h[0] if k != "epoch"]
-            h = {k: [row.get(k) for row in h] for k in keys}
-        if isinstance(h, dict):
-            out[p.stem] = h
-    return out
 
 
 def render() -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.plain import md_escape
-from dashboard.sections import model as model_files, review
-from ecg_lstm.rhythm.labels import af_burden
+from dashboard.sections import review
+from dashboard.sections.model import model_facts
 from ecg_lstm.findings.hrv import hrv_applicability
+from ecg_lstm.report.model_card import protocol_row
+from ecg_lstm.rhythm.labels import af_burden
 from ecg_lstm.signal.quality import noisy_share_pct
 
 #: MIT-BIH's sampling rate: a record named like a training record is that record only at this rate.
@@ -36,19 +38,6 @@ def duration(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min {s % 60:02d} s" if s >= 3600 else f"{s // 60} min {s % 60:02d} s"
 
 
-@st.cache_data(show_spinner=False)
-def _model_facts(stamp: tuple) -> dict:
-    """DS2 figures and training records from models/ (re-read when a file there changes)."""
-    return {"beat": model_files.ds2_figures(), "rhythm": model_files.rhythm_figures(),
-            "trained_on": model_files.training_records()}
-
-
-def model_facts() -> dict:
-    files = [model_files.MODELS / n for n in ("EVALUATION.md", "RHYTHM_EVALUATION.md", "beat_lstm.json",
-                                             "rhythm_lstm.json")]
-    return _model_facts(tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in files))
-
-
 def training_record(rec, trained_on: dict[str, set[str]]) -> list[str]:
     """Which shipped models were trained on this record (by MIT-BIH name and rate)."""
     if abs(float(rec.fs) - MITDB_FS) > 1e-6:
@@ -71,7 +60,7 @@ def label_origin(analysis) -> str:
 
 def ds2_line(facts: dict, beat_source: str, adapted: bool = False) -> str | None:
     """One sentence with the beat model's DS2 figures for this record's protocol."""
-    row = model_files.protocol_row(facts["beat"], beat_source, adapted)
+    row = protocol_row(facts["beat"], beat_source, adapted)
     if row is None:
         return None
     name, f = row
@@ -96,6 +85,10 @@ def render(analysis) -> None:
         f"beats {analysis.beat_source}"
         + (" · reference annotations present" if rec.annotations is not None else ""))
     review.notes()  # corrections loaded with the record, or why not
+    # What the reader noticed in the file (values set missing, a longer signal file, ...) and what the
+    # analysis doubts (a sampling rate that looks wrong): record text, so shown escaped.
+    for note in [*((rec.metadata or {}).get("warnings") or []), *getattr(analysis, "warnings", [])]:
+        st.warning(md_escape(str(note)), icon=":material/warning:")
     trained = training_record(rec, facts["trained_on"])
     if trained:
         models = f"the {trained[0]} model was" if len(trained) == 1 else f"the {' and '.join(trained)} models were"

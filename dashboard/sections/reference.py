@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import trace
 from dashboard.plain import md_escape
-from dashboard.trace import _hms
+from dashboard.time_format import hms_ms
 from ecg_lstm.report import figures as summaries
 from ecg_lstm.errors import ECGError
 
@@ -46,7 +46,7 @@ def render(analysis) -> None:
     dis = cmp["disagreements"]
     st.markdown(f"**Beats where the model and the reference disagree** ({len(dis):,}; select one to show it)")
     st.session_state["disagree_table_times"] = dis["time_s"].tolist()
-    view = dis.assign(time=[_hms(t) + f".{int(round((t % 1) * 1000)):03d}" for t in dis["time_s"]])
+    view = dis.assign(time=[hms_ms(t) for t in dis["time_s"]])
     st.dataframe(view[["time", "reference", "predicted", "confidence"]], key="disagree_table", on_select="rerun",
                  selection_mode="single-row", hide_index=True, width="stretch", height=300,
                  column_config={"confidence": st.column_config.NumberColumn(format="%.2f")})

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import trace
 from dashboard.plain import md_escape
-from dashboard.trace import _hms
+from dashboard.time_format import hms
 from ecg_lstm.findings.hrv import hrv_applicability
 from ecg_lstm.report import figures as summaries
 
@@ -111,7 +111,7 @@ def render(analysis) -> None:
     ep = analysis.rhythm_episodes
     if ep is not None and len(ep):
         st.markdown("**Rhythm episodes**")
-        view = ep.assign(start=[_hms(t) for t in ep["start_s"]], end=[_hms(t) for t in ep["end_s"]],
+        view = ep.assign(start=[hms(t) for t in ep["start_s"]], end=[hms(t) for t in ep["end_s"]],
                          **{"duration (s)": (ep["end_s"] - ep["start_s"]).round(1)})
         cols = [c for c in ("label", "start", "end", "duration (s)", "confidence") if c in view]
         st.dataframe(view[cols], hide_index=True, width="stretch", height=min(300, 38 + 35 * len(ep)))

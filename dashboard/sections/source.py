@@ -12,8 +12,8 @@ import streamlit as st
 
 from dashboard import loading
 from dashboard.plain import md_escape
-from dashboard.sections import review
 from ecg_lstm.errors import ECGError
+from ecg_lstm.review import split_corrections
 
 HELP_UPLOAD = ("WFDB: the .hea and .dat files (and .atr for a comparison with reference beats), "
                "selected together, or one .zip of them. Also EDF/EDF+ (.edf) and CSV (.csv).")
@@ -51,7 +51,7 @@ def _upload() -> None:
     elif new_upload(st.session_state, files, fs):
         # A .cor file holds a reviewer's corrections: read by the review, not by the record reader
         # (and left out of the record's digest, so the record keeps its identity with or without it).
-        record_files, cor = review.split_corrections(files)
+        record_files, cor = split_corrections(files)
         with st.spinner("Reading and analysing the record..."):
             ok = bool(record_files) and loading.open_files(record_files, fs=fs or None)
         if not record_files:

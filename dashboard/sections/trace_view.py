@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import trace
 from dashboard.plain import md_escape
+from dashboard.time_format import hms
 
 WIDTHS_S = (5, 10, 20, 30, 60)
 #: Selectable tables; each stores the times of its rows under "<key>_times".
@@ -154,7 +155,7 @@ def render(analysis) -> None:
                     on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     centre = st.slider("Window centre", 0.0, max(duration, 1.0), step=1.0, key="trace_center_s",
                        format="%.0f s", label_visibility="collapsed")
-    top[6].markdown(f"<div style='padding-top:2rem'>{trace._hms(round(centre))}</div>", unsafe_allow_html=True)
+    top[6].markdown(f"<div style='padding-top:2rem'>{hms(round(centre))}</div>", unsafe_allow_html=True)
     start = max(0.0, min(centre - width / 2, duration - width))
     end = min(duration, start + width)
     selected = st.session_state.get("selected_beat")
@@ -195,13 +196,8 @@ def _reference(key: str, _analysis) -> pd.DataFrame | None:
     rec = _analysis.record
     if rec.annotations is None:
         return None
-    from ecg_lstm.beats.aami import AAMI_MAP
+    from ecg_lstm.beats.aami import reference_table
 
-    ann = rec.annotations
-    symbols = np.asarray(ann.symbol, dtype=str)
-    keep = np.isin(symbols, list(AAMI_MAP))
-    samples = np.asarray(ann.sample)[keep]
-    order = np.argsort(samples, kind="stable")
-    symbols = symbols[keep][order]
-    return pd.DataFrame({"time_s": samples[order] / rec.fs, "symbol": symbols,
-                         "label": [AAMI_MAP[s] for s in symbols]})
+    # The library's one mapping of reference symbols to AAMI classes; the trace calls the class "label".
+    ref = reference_table(rec.annotations, rec.fs)
+    return ref[["time_s", "symbol", "reference"]].rename(columns={"reference": "label"})

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: The dashboard's class colours (dashboard/trace.py), so a PNG and the page read the same.
+#: The dashboard's class colours (dashboard/trace/style.py), so a PNG and the page read the same.
 CLASS_COLOURS = {"N": "#2e7d32", "S": "#1565c0", "V": "#c62828", "F": "#6a1b9a", "Q": "#616161"}
 
 

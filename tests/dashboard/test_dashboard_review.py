@@ -174,9 +174,9 @@ def test_md_escape_renders_literally():
 # --- 8. honesty on the page -----------------------------------------------------------
 
 def test_training_record_warned_and_ds2_figures_shown(monkeypatch, mitdb_dir, tmp_path):
-    from dashboard.sections import model
+    from ecg_lstm.report import model_card
 
-    trained = model.training_records()
+    trained = model_card.training_records()
     if "106" not in trained.get("beat", set()):
         pytest.skip("the shipped beat model does not list 106 among its training records")
     folder = tmp_path / "recs"
@@ -189,7 +189,7 @@ def test_training_record_warned_and_ds2_figures_shown(monkeypatch, mitdb_dir, tm
     # The figures shown are those of models/EVALUATION.md for this protocol (detected beats,
     # adapted to the record or not, as the page labelled them).
     adapted = bool(at.session_state["analysis_plain"].model.get("adaptation"))
-    name, figs = model.protocol_row(model.ds2_figures(), "detected", adapted=adapted)
+    name, figs = model_card.protocol_row(model_card.ds2_figures(), "detected", adapted=adapted)
     captions = " ".join(c.value for c in at.caption)
     assert f"SVEB Se {figs['SVEB Se']:.1f}" in captions and name in captions
     at = _open_local(at, "100")  # a DS2 record: no warning
@@ -197,18 +197,18 @@ def test_training_record_warned_and_ds2_figures_shown(monkeypatch, mitdb_dir, tm
 
 
 def test_ds2_figures_read_from_the_evaluation_file(tmp_path):
-    from dashboard.sections import model
+    from ecg_lstm.report import model_card
 
     (tmp_path / "EVALUATION.md").write_text(
         "# x\n\n## Gross\n\n| | VEB Se | VEB +P | SVEB Se | SVEB +P | Accuracy |\n|---|---|---|---|---|---|\n"
         "| reference beats | 91.0 | 90.0 | 40.5 | 30.0 | 93.0 |\n| automatic, adapted (reference beats) | 95.5 | 95.1 "
         "| 80.0 | 70.2 | 96.0 |\n| target | 95 | 95 | 85 | 70 | 96 |\n| de Chazal et al. 2004 | 77.7 | 81.9 | 75.9 "
         "| 38.5 | – |\n")
-    figs = model.ds2_figures(tmp_path)
+    figs = model_card.ds2_figures(tmp_path)
     assert set(figs) == {"reference beats", "automatic, adapted (reference beats)"}
     assert figs["reference beats"]["SVEB Se"] == 40.5
-    assert model.protocol_row(figs, "reference")[0] == "reference beats"
-    assert model.protocol_row(figs, "reference", adapted=True)[0].startswith("automatic, adapted")
+    assert model_card.protocol_row(figs, "reference")[0] == "reference beats"
+    assert model_card.protocol_row(figs, "reference", adapted=True)[0].startswith("automatic, adapted")
     # Protocol tables after the first add rows; per-record tables and reviewer protocols are not protocols
     # of automatic labels.
     with (tmp_path / "EVALUATION.md").open("a") as f:
@@ -217,13 +217,13 @@ def test_ds2_figures_read_from_the_evaluation_file(tmp_path):
                 "| reviewer in the loop, k = 20 beats | 9 | 97 | 99 | 90 | 95 | 99 |\n"
                 "| reference beats | 1 | 1 | 1 | 1 | 1 | 1 |\n\n"
                 "| record | VEB Se | VEB +P | SVEB Se | SVEB +P |\n|---|---|---|---|---|\n| 100 | 1 | 2 | 3 | 4 |\n")
-    figs = model.ds2_figures(tmp_path)
+    figs = model_card.ds2_figures(tmp_path)
     assert figs["reference beats"]["SVEB Se"] == 40.5 and "100" not in figs
-    assert model.protocol_row(figs, "detected", adapted=True)[0] == "automatic, adapted, rules (default of --adapt)"
-    assert "review" not in model.protocol_row(figs, "reference")[0]
-    assert model.ds2_figures(tmp_path / "missing") == {}
+    assert model_card.protocol_row(figs, "detected", adapted=True)[0] == "automatic, adapted, rules (default of --adapt)"
+    assert "review" not in model_card.protocol_row(figs, "reference")[0]
+    assert model_card.ds2_figures(tmp_path / "missing") == {}
     (tmp_path / "beat_lstm.json").write_text('{"train": {"records": ["101"], "val_records": ["106"]}}')
-    assert model.training_records(tmp_path) == {"beat": {"101", "106"}}
+    assert model_card.training_records(tmp_path) == {"beat": {"101", "106"}}
 
 
 def _beats(t, labels):
@@ -349,12 +349,12 @@ def _review_tab(at: AppTest) -> AppTest:
 
 
 def test_template_relabel_undo_and_adapt(monkeypatch, cuts):
-    from dashboard.sections import review
+    from dashboard import review_session
 
     at = _review_tab(_upload(_app(monkeypatch), _files(cuts / "c232")))
     plain = at.session_state["analysis"]
     key = at.session_state["record_key"]
-    ad = review.adapter(key, plain)
+    ad = review_session.adapter(key, plain)
     T = ad.template_table()
     t = int(at.selectbox(key="review_template").value)
     members = np.flatnonzero(T.beat_template == t)
@@ -424,7 +424,7 @@ def _correct_some(at: AppTest) -> tuple[AppTest, dict]:
 
 
 def test_corrections_saved_and_reopened_with_an_upload(monkeypatch, cuts, tmp_path):
-    from dashboard.sections import review
+    from ecg_lstm import review
 
     at, corrections = _correct_some(_upload(_app(monkeypatch), _files(cuts / "c232")))
     a = at.session_state["analysis"]
@@ -482,46 +482,6 @@ def test_corrections_kept_across_record_switches_and_saved_beside(monkeypatch, c
     assert any("loaded from c232" in i.value for i in at2.info)
 
 
-def test_split_corrections_from_a_zip(cuts):
-    import zipfile
-
-    from dashboard.sections import review
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data, _ in _files(cuts / "c100"):
-            zf.writestr(f"c100/{name}", data)
-        zf.writestr("c100/c100.cor", b"cor-bytes")
-    files, cor = review.split_corrections({"c100.zip": buf.getvalue(), "x.cor": b"plain"})
-    assert list(files) == ["c100.zip"] and cor == (b"plain", "x.cor")
-    files, cor = review.split_corrections({"c100.zip": buf.getvalue()})
-    assert cor == (b"cor-bytes", "c100.cor")
-
-
-def test_review_state_undo():
-    from dashboard.sections import review
-
-    rev = review.new_review()
-    assert review.correct(rev, [10, 20], "V") == 2
-    assert review.correct(rev, [10], "V") == 0  # no change, no undo step
-    review.correct(rev, [30], "S")
-    review.adapt(rev)
-    assert rev["adapted"] and len(rev["history"]) == 3
-    sig = review.signature(rev)
-    assert review.undo(rev) and not rev["adapted"] and review.signature(rev) != sig
-    assert review.undo(rev) and rev["corrections"] == {10: "V", 20: "V"}
-    assert review.undo(rev) and rev["corrections"] == {} and review.signature(rev) == ""
-    assert not review.undo(rev)
-    # The same number of corrections, other beats: another signature.
-    review.correct(rev, [10], "V")
-    first = review.signature(rev)
-    review.undo(rev)
-    review.correct(rev, [20], "V")
-    assert review.signature(rev) != first
-    with pytest.raises(ValueError):
-        review.correct(rev, [1], "X")
-
-
 class FixedLabels:
     """A "classifier" returning labels decided elsewhere: the record through analyze_record."""
 
@@ -555,7 +515,7 @@ def test_relabel_is_the_analysis_with_those_labels(cuts):
 
 
 def test_a_correction_that_cannot_be_applied_is_undone_with_a_message(monkeypatch, cuts):
-    from dashboard.sections import review
+    from dashboard import review_session
     from ecg_lstm.errors import ECGError
 
     at = _review_tab(_upload(_app(monkeypatch), _files(cuts / "c100")))
@@ -565,7 +525,7 @@ def test_a_correction_that_cannot_be_applied_is_undone_with_a_message(monkeypatc
         raise ECGError("refused for the test")
 
     monkeypatch.setattr("ecg_lstm.analyze.relabel", refuse)
-    review.relabelled.clear()
+    review_session.relabelled.clear()
     at.button(key="template_as_V").click()
     at = _run(at)
     assert any("could not be applied" in e.value for e in at.error)
@@ -610,7 +570,7 @@ def test_model_card_figures_drawn_from_the_models_folder(monkeypatch, tmp_path):
 def test_corrections_in_a_zip_and_a_corrupt_corrections_file(monkeypatch, cuts):
     import zipfile
 
-    from dashboard.sections import review
+    from ecg_lstm import review
 
     at, corrections = _correct_some(_upload(_app(monkeypatch), _files(cuts / "c232")))
     cor = review.corrections_bytes(at.session_state["analysis"], at.session_state["reviews"][at.session_state["record_key"]])
@@ -631,7 +591,7 @@ def test_corrections_in_a_zip_and_a_corrupt_corrections_file(monkeypatch, cuts):
 def test_labels_as_shipped_or_adapted_to_the_record(monkeypatch, cuts):
     """The Review tab's switch: the shipped model's own labels instead of those adapted to the
     record (the default), the whole page following; and back."""
-    from dashboard.sections import review
+    from dashboard import review_session
 
     at = _review_tab(_upload(_app(monkeypatch), _files(cuts / "c208")))
     plain = at.session_state["analysis"]
@@ -641,7 +601,7 @@ def test_labels_as_shipped_or_adapted_to_the_record(monkeypatch, cuts):
     at.toggle(key="review_unsupervised").set_value(False)
     at = _run(at)
     shipped = at.session_state["analysis"]
-    want, _ = review.adapter(at.session_state["record_key"], plain).plain()
+    want, _ = review_session.adapter(at.session_state["record_key"], plain).plain()
     assert list(shipped.beats["label"]) == list(want)
     assert at.session_state["analysis_key"] != at.session_state["record_key"]
     assert any("the shipped model as is" in c.value for c in at.caption)

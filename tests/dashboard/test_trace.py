@@ -173,7 +173,7 @@ def test_absurd_amplitudes_never_raise_and_the_grid_stays_bounded(value):
 
 def test_paper_grid_bounded_for_any_range():
     for y0, y1 in [(1e300, 1e300 + 10), (-1e308, 1e308), (0.0, 1e9), (np.nan, 1.0), (5.0, 5.0)]:
-        grid = trace._paper_grid(0.0, 10.0, y0, y1)
+        grid = trace.paper_grid(0.0, 10.0, y0, y1)
         assert sum(len(d["y"]) for d in grid) <= 2 * 3 * 2 * (trace.MAX_GRID_LINES + 1)
 
 

@@ -1,0 +1,27 @@
+"""Review of a record's beat labels: the library side of the dashboard's Review tab.
+
+A Holter analyst reviews *templates* (families of beats of one shape and timing), not single
+beats: relabel a template and all its beats follow; relabel a single beat; undo; then "Adapt",
+which relabels the rest of the record from the corrections (``RecordAdapter.with_labels``).
+
+- :mod:`.state`: one record's review as a plain dict (corrections, undo history, adapted or not);
+- :mod:`.labels`: the labels with the corrections applied, and the analysis with them
+  (``analyze.relabel``: vitals, rhythm and events follow, as on the command line);
+- :mod:`.files`: corrections as ``.cor`` bytes (``ecg_lstm.beats.corrections``), read back with
+  the record;
+- :mod:`.templates`: the template table as the reviewer sees it.
+
+Pure Python, numpy and pandas: no page, no session; the caller keeps the review dicts.
+"""
+from __future__ import annotations
+
+from .files import Loaded, corrections_bytes, load_corrections, read_corrections, split_corrections
+from .labels import record_adapter, relabelled_analysis, reviewed_labels
+from .state import LABELS, MAX_UNDO, adapt, clear, correct, new_review, signature, touch, undo
+from .templates import order_templates, template_view
+
+__all__ = [
+    "LABELS", "MAX_UNDO", "Loaded", "adapt", "clear", "correct", "corrections_bytes", "load_corrections",
+    "new_review", "order_templates", "read_corrections", "record_adapter", "relabelled_analysis",
+    "reviewed_labels", "signature", "split_corrections", "template_view", "touch", "undo",
+]

@@ -1,0 +1,73 @@
+"""The labels of a record under review, and its analysis with them.
+
+The reviewed beats override the model's labels; with "Adapt" the rest of the record is
+relabelled from them (:meth:`RecordAdapter.with_labels`). The analysis then follows through
+``analyze.relabel``, the one path the command line takes too: beats and signal quality stay,
+vitals, rhythm and events are computed again from the new labels.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .state import LABELS
+
+
+def record_adapter(clf, plain):
+    """The record's :class:`~ecg_lstm.classifier.adapt.RecordAdapter` (features, templates, the
+    model's hidden states), built from ``plain`` (the analysis as opened) for the beat classifier
+    ``clf``; None without a classifier or without beats. Seconds for a long record: build it once."""
+    if clf is None or not len(plain.beats):
+        return None
+    from ..classifier.adapt import RecordAdapter
+    from ..signal.spans import bridge_gaps
+
+    rec = plain.record
+    ecg, _ = bridge_gaps(rec.signal[:, plain.lead_index])  # as analyze_record feeds the classifier
+    return RecordAdapter(clf, ecg, rec.fs, plain.beats["sample"].to_numpy(np.int64))
+
+
+def reviewed_labels(plain, ad, corrections: dict, adapted: bool,
+                    as_shipped: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labels, probabilities, reviewed mask) of every beat of ``plain``: the model's (those of
+    the opened analysis, or with ``as_shipped`` the shipped model's, not adapted to the record),
+    the reviewed beats (``corrections``: {sample: label}) overriding them, and with ``adapted``
+    the rest relabelled from the reviewed ones by ``ad`` (a :func:`record_adapter`). Corrections
+    at samples where ``plain`` has no beat are left out."""
+    samples = plain.beats["sample"].to_numpy(np.int64)
+    rs = np.fromiter(corrections, np.int64, len(corrections))
+    idx = np.searchsorted(samples, rs)
+    ok = (idx < len(samples)) & (samples[np.minimum(idx, len(samples) - 1)] == rs)
+    idx, labs = idx[ok], np.array([corrections[int(s)] for s in rs[ok]], dtype=object)
+    probs = plain.beats[[f"p_{c}" for c in LABELS]].to_numpy(float).copy()
+    if adapted and ad is not None and len(idx):
+        labels, probs = ad.with_labels(idx, list(labs))
+        labels = np.asarray(labels, dtype=object)
+    else:
+        if as_shipped and ad is not None:
+            labels, probs = ad.plain()
+            labels, probs = np.asarray(labels, dtype=object).copy(), np.asarray(probs, float).copy()
+        else:
+            labels = plain.beats["label"].to_numpy(dtype=object).copy()
+        labels[idx] = labs
+        probs[idx] = np.eye(len(LABELS))[[LABELS.index(x) for x in labs]]
+    mask = np.zeros(len(samples), bool)
+    mask[idx] = True
+    return labels, probs, mask
+
+
+def relabelled_analysis(plain, ad, rev: dict | None, rhythm, as_shipped: bool = False):
+    """The analysis of the record with the reviewed (and adapted) labels of ``rev`` (a review,
+    or None for none): beats and signal quality as in ``plain``, vitals, rhythm and events from
+    the new labels (``analyze.relabel`` with the rhythm classifier ``rhythm``), and a ``reviewed``
+    column marking the reviewed beats. ``model["beat_classifier"]`` says where the labels come from."""
+    # Imported here, at call time: analyze pulls in the whole pipeline (and tests replace relabel).
+    from ..analyze import relabel
+
+    corrections, adapted = (rev["corrections"], rev["adapted"]) if rev else ({}, False)
+    labels, probs, mask = reviewed_labels(plain, ad, corrections, adapted, as_shipped)
+    base = plain.model.get("beat_classifier", "beat classifier") + (" as shipped" if as_shipped else "")
+    name = base + (f" + {int(mask.sum())} reviewed beats" if mask.any() else "") + \
+        (" (rest adapted to them)" if adapted and mask.any() else "")
+    out = relabel(plain, labels, probs, name, rhythm=rhythm)
+    out.beats["reviewed"] = mask
+    return out
