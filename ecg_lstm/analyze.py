@@ -23,6 +23,7 @@ from .findings.vitals import ecg_vitals
 from .io.record import Record
 from .signal.peaks import ecg_peaks
 from .signal.quality import noisy_share_pct, signal_quality
+from .signal.rate_check import rate_plausibility
 from .signal.spans import bridge_gaps, long_runs
 from .signal.ventricular_flutter import ventricular_flutter_segments
 
@@ -49,6 +50,9 @@ class Analysis:
     events: pd.DataFrame = field(default_factory=pd.DataFrame)
     rhythm_episodes: pd.DataFrame = field(default_factory=pd.DataFrame)
     model: dict = field(default_factory=dict)
+    #: Sentences about the analysis itself that the reader of the results must see (e.g. a
+    #: sampling rate that looks wrong; see :mod:`ecg_lstm.signal.rate_check`).
+    warnings: list = field(default_factory=list)
 
     def to_json_dict(self) -> dict:
         """Vitals, events, rhythm and record metadata as plain JSON types."""
@@ -75,6 +79,8 @@ class Analysis:
             "events": _records(self.events),
             "rhythm_episodes": _records(self.rhythm_episodes),
         }
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         if len(self.rhythm_episodes):
             from .rhythm.labels import af_burden
 
@@ -148,6 +154,8 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
             peaks = peaks[~long_runs(gaps, max(1, int(0.05 * fs)))[peaks]]
         source = "detected"
     peaks = np.asarray(peaks, dtype=np.int64)
+    rate = rate_plausibility(ecg, fs, peaks)
+    warnings = [rate["warning"]] if rate["warning"] else []
 
     beats = pd.DataFrame({"sample": peaks, "time_s": peaks / fs})
     model = {}
@@ -174,7 +182,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     if gaps is not None:  # windows missing 5 % of their samples or more count as noisy
         quality = _missing_is_noisy(quality, gaps)
     return _summarise(record, idx, source, beats, quality, ecg, labelled=classifier is not None, rhythm=rhythm,
-                      model=model, step=step)
+                      model=model, step=step, warnings=warnings)
 
 
 def relabel(analysis: Analysis, labels, probs, name: str, rhythm="default") -> Analysis:
@@ -197,11 +205,11 @@ def relabel(analysis: Analysis, labels, probs, name: str, rhythm="default") -> A
     model = {"beat_classifier": name}
     ecg, _ = bridge_gaps(analysis.record.signal[:, analysis.lead_index])
     return _summarise(analysis.record, analysis.lead_index, analysis.beat_source, beats, analysis.quality, ecg,
-                      labelled=True, rhythm=rhythm, model=model)
+                      labelled=True, rhythm=rhythm, model=model, warnings=analysis.warnings)
 
 
 def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quality: pd.DataFrame, ecg: np.ndarray,
-               *, labelled: bool, rhythm, model: dict, step=None) -> Analysis:
+               *, labelled: bool, rhythm, model: dict, step=None, warnings=()) -> Analysis:
     """What follows from the labelled beats: vitals, rhythm episodes, events."""
     step = step or (lambda fraction, what: None)
     fs = record.fs
@@ -222,7 +230,7 @@ def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quali
     events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None, peaks_quality=quality,
                            flutter_segments=flutter)
     step(1.0, "done")
-    return Analysis(record, idx, source, beats, vitals, quality, events, episodes, model)
+    return Analysis(record, idx, source, beats, vitals, quality, events, episodes, model, list(warnings))
 
 
 def _adapted(clf, ecg, fs, peaks, reviewed):
