@@ -10,16 +10,13 @@ Ray is optional (``make setup-scale``); everything but the runner works without 
 Names are imported on first use, so that ``python -m ecg_lstm analyze`` (whose parser
 lists ``batch``) does not pay for pyarrow or Ray.
 """
-from __future__ import annotations
 
-import importlib
+import lazy_loader
 
-_NAMES = {"AnalysisOptions": ".worker", "RecordTask": ".sources", "find_records": ".sources",
-          "read_beats": ".results", "run_batch": ".runner", "BatchSummary": ".runner"}
-__all__ = sorted(_NAMES)
-
-
-def __getattr__(name: str):
-    if name in _NAMES:
-        return getattr(importlib.import_module(_NAMES[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Names load on first use (scientific-python's lazy_loader), so importing the package is cheap.
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "worker": ["AnalysisOptions"],
+    "sources": ["RecordTask", "find_records"],
+    "results": ["read_beats"],
+    "runner": ["BatchSummary", "run_batch"],
+})

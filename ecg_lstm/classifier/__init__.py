@@ -9,14 +9,12 @@
 Names load on first use, so that ``import ecg_lstm`` and an analysis without the classifier
 do not import torch.
 """
-import importlib
 
-_NAMES = {"BeatClassifier": ".predict", "RecordAdapter": ".adapt", "AdaptConfig": ".adapt",
-          "TrainConfig": ".train", "train": ".train"}
-__all__ = sorted(_NAMES)
+import lazy_loader
 
-
-def __getattr__(name: str):
-    if name in _NAMES:
-        return getattr(importlib.import_module(_NAMES[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Names load on first use (scientific-python's lazy_loader), so importing the package is cheap.
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "predict": ["BeatClassifier"],
+    "adapt": ["AdaptConfig", "RecordAdapter"],
+    "train": ["TrainConfig", "train"],
+})

@@ -45,8 +45,16 @@ from ..errors import (
     SignalQualityError,
     UnsupportedFormatError,
 )
-from .limits import (ABSURD, DEFAULT_MAX_HOURS, MAX_EXCURSION_MV, MAX_FS, MIN_FS, check_amplitude, mv_factor,
-                     robust_range)
+from .limits import (
+    ABSURD,
+    DEFAULT_MAX_HOURS,
+    MAX_EXCURSION_MV,
+    MAX_FS,
+    MIN_FS,
+    check_amplitude,
+    mv_factor,
+    robust_range,
+)
 from .limits import max_signal_mb as _limit_mb
 from .record import Record, select_lead
 

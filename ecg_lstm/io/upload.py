@@ -19,8 +19,7 @@ from .limits import max_signal_mb as limit
 from .read import read_record
 from .record import Record
 from .tempfiles import private_tempdir, remove
-from .wfdb_format import channels_at_one_rate
-from .wfdb_header import MAX_HEADER_BYTES, parse_header
+from .wfdb_header import MAX_HEADER_BYTES, channels_at_one_rate, parse_header
 
 #: Largest total unpacked size of an uploaded zip, in bytes (a 24 h 12-lead 500 Hz record is ~1 GB).
 MAX_UNZIPPED_BYTES = 1 << 30

@@ -32,10 +32,10 @@ from ..errors import (
     TruncatedRecordError,
     UnsupportedFormatError,
 )
-from .limits import check_header, check_size, is_ecg_channel
+from .limits import check_header, check_size
 from .record import Annotations, Record
 from .tempfiles import private_tempdir, remove
-from .wfdb_header import Header, read_header
+from .wfdb_header import Header, channels_at_one_rate, read_header
 
 # Formats whose samples fit in 16 bits: read as int16 (a quarter of wfdb's default int64).
 _FMT_16 = {"16", "61", "80", "160", "212", "310", "311"}
@@ -150,22 +150,6 @@ def _link(src: Path, dst: Path) -> None:
         os.symlink(src.resolve(), dst)
     except OSError:  # no symlinks on this file system: a copy
         shutil.copyfile(src, dst)
-
-
-def channels_at_one_rate(header: Header, spf: list[int]) -> list[int]:
-    """All channels when they share one rate, else the ECG channels (which must share one)."""
-    if len(set(spf)) == 1:
-        return list(range(header.n_sig))
-    names, units = header.sig_name, header.units
-    ecg = [c for c in range(header.n_sig) if is_ecg_channel(names[c] or "", units[c] or "")]
-    if not ecg:
-        raise SamplingRateError(f"{header.record_name}: channels have different sampling rates and none "
-                                "looks like an ECG lead; convert the record to one rate")
-    if len({spf[c] for c in ecg}) > 1:
-        rates = ", ".join(f"{names[c]} {header.fs * spf[c]:g} Hz" for c in ecg)
-        raise SamplingRateError(f"{header.record_name}: the ECG channels have different sampling rates "
-                                f"({rates}); resample them to one rate")
-    return ecg
 
 
 def _check_files(path: Path, header: Header, spf: list[int], max_hours: float, warnings: list[str],

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import AmplitudeError, MalformedRecordError, SamplingRateError
-from .limits import mv_factor
+from .limits import is_ecg_channel, mv_factor
 
 #: A header larger than this is not a WFDB header (real ones are a few kB).
 MAX_HEADER_BYTES = 1 << 20
@@ -181,3 +181,19 @@ def read_header(path: Path) -> Header:
     if "\x00" in text:
         raise MalformedRecordError(f"{hea.name} holds binary data; it is not a WFDB header")
     return parse_header(text, hea.name)
+
+
+def channels_at_one_rate(header: Header, spf: list[int]) -> list[int]:
+    """All channels when they share one rate, else the ECG channels (which must share one)."""
+    if len(set(spf)) == 1:
+        return list(range(header.n_sig))
+    names, units = header.sig_name, header.units
+    ecg = [c for c in range(header.n_sig) if is_ecg_channel(names[c] or "", units[c] or "")]
+    if not ecg:
+        raise SamplingRateError(f"{header.record_name}: channels have different sampling rates and none "
+                                "looks like an ECG lead; convert the record to one rate")
+    if len({spf[c] for c in ecg}) > 1:
+        rates = ", ".join(f"{names[c]} {header.fs * spf[c]:g} Hz" for c in ecg)
+        raise SamplingRateError(f"{header.record_name}: the ECG channels have different sampling rates "
+                                f"({rates}); resample them to one rate")
+    return ecg

@@ -5,12 +5,9 @@ record; ``af_burden`` the share of time in AF.  Imported lazily so that
 ``import ecg_lstm`` does not load torch.
 """
 
-__all__ = ["RhythmClassifier", "af_burden", "episodes_to_wfdb"]
+import lazy_loader
 
-
-def __getattr__(name):
-    if name in __all__:
-        from . import predict
-
-        return getattr(predict, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Names load on first use (scientific-python's lazy_loader), so importing the package is cheap.
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "predict": ["RhythmClassifier", "af_burden", "episodes_to_wfdb"],
+})

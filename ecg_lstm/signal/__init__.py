@@ -11,16 +11,15 @@ of :mod:`.qrs_detector`, or a peer toolkit's, by ``method=``), :mod:`.quality`,
 :mod:`.spans` holds the run and gap helpers later stages share. Imports :mod:`ecg_lstm.io`
 only (for the sampling-rate range). Names load on first use: ``import ecg_lstm`` stays light.
 """
-import importlib
 
-_NAMES = {"ecg_clean": ".filters", "resample": ".filters", "ecg_peaks": ".peaks", "METHODS": ".peaks",
-          "signal_quality": ".quality", "noisy_share_pct": ".quality", "check_fs": ".checks",
-          "ventricular_flutter_segments": ".ventricular_flutter",
-          "runs": ".spans", "long_runs": ".spans", "bridge_gaps": ".spans"}
-__all__ = sorted(_NAMES)
+import lazy_loader
 
-
-def __getattr__(name: str):
-    if name in _NAMES:
-        return getattr(importlib.import_module(_NAMES[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Names load on first use (scientific-python's lazy_loader), so importing the package is cheap.
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "filters": ["ecg_clean", "resample"],
+    "peaks": ["METHODS", "ecg_peaks"],
+    "quality": ["noisy_share_pct", "signal_quality"],
+    "checks": ["check_fs"],
+    "ventricular_flutter": ["ventricular_flutter_segments"],
+    "spans": ["bridge_gaps", "long_runs", "runs"],
+})

@@ -16,7 +16,8 @@ from ecg_lstm.errors import (
 from ecg_lstm.io.csv_format import read_csv
 from ecg_lstm.io.edf_format import read_edf
 from ecg_lstm.io.record import Record
-from ecg_lstm.io.wfdb_format import channels_at_one_rate, read_wfdb
+from ecg_lstm.io.wfdb_format import read_wfdb
+from ecg_lstm.io.wfdb_header import channels_at_one_rate
 from ecg_lstm.io.wfdb_header import Header
 
 
