@@ -4,7 +4,8 @@
 - :mod:`.worker`: one record through ``analyze_record``, models loaded once (the Ray actor's body);
 - :mod:`.runner`: Ray start-up, scheduling, progress and resume;
 - :mod:`.results`: the Parquet archive (beats/, records.parquet, events.parquet);
-- :mod:`.report`: the HTML summary of an archive (``make batch-report``).
+- :mod:`.report`: the HTML summary of an archive (``make batch-report``);
+- :mod:`.reaper`: the local Ray's processes end with the driver, even a killed one.
 
 Ray is optional (``make setup-scale``); everything but the runner works without it.
 Names are imported on first use, so that ``python -m ecg_lstm analyze`` (whose parser

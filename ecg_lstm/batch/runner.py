@@ -23,6 +23,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import ECGError, MissingDependencyError, ModelError
+from . import reaper
 from .results import STATUS_OK, consolidate, current_state, done_ids, failure_row, save_result
 from .sources import RecordTask
 from .worker import AnalysisOptions, RecordWorker
@@ -97,6 +98,7 @@ def start_ray(address: str | None = None, workers: int | None = None):
 
     ray_constants.ENABLE_RAY_CLUSTER = False  # read at call time; ray may be imported already
     ray.init(num_cpus=workers or len(os.sched_getaffinity(0)), **common)
+    reaper.watch()  # a driver killed with -9 leaves no Ray process behind
     return ray
 
 
@@ -129,6 +131,8 @@ def run_batch(tasks: list[RecordTask], out: str | Path, opts: AnalysisOptions = 
         actors = _actors(ray, n, out, opts)
         try:
             _check_ready(ray, actors)
+            if not address:
+                reaper.watch()  # the workers, now started
             _drive(ray, actors, todo, out, summary, progress)
         finally:  # free the workers' CPUs (and the models' memory) now, also after an error
             for a in actors:
