@@ -7,8 +7,9 @@ The ratio of the heart rate to the width of the R wave tells them apart where th
 cannot: a slow heart does not widen its R waves. On DS1 (22 records, their true rates) the median
 heart rate (bpm) over the median R-wave width at half height (ms) lies between 1.23 and 5.06.
 The rules below (set on DS1 only) flag none of those, and flag the same records with the rate
-stated at half the truth on DISCLOSED_HALF, at twice the truth on DISCLOSED_DOUBLE (see
-``make bench-rate-check``). A flagged analysis carries a warning; it is never refused.
+stated at half the truth on 19 of the 22, at twice the truth on 20. On DS2, checked once after:
+0 of 22 at the true rate, 20 at half, 22 at twice (``make bench-rate-check``). A flagged
+analysis carries a warning; it is never refused.
 """
 from __future__ import annotations
 
