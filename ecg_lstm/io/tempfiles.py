@@ -5,7 +5,8 @@ Every folder is ``<temp dir>/ecg-lstm-<kind>-<pid>-<random>``. A folder is
 removed as soon as its record is read; what is left when the process ends is
 removed at exit (``atexit``, and on SIGTERM/SIGHUP where this module may set a
 handler); what a killed process left (SIGKILL, power loss) is swept the next
-time a process of ours makes one, once the process named in it is gone.
+time any process of ours makes one (a running server at its next upload, not
+only at its next start), once the process named in it is gone.
 """
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ _started = False
 
 
 def private_tempdir(kind: str) -> Path:
-    """A new empty folder ``ecg-lstm-<kind>-<pid>-*`` in the system temp dir, removed at exit."""
+    """A new empty folder ``ecg-lstm-<kind>-<pid>-*`` in the system temp dir, removed at exit.
+    Folders that ended processes left behind are swept first (one listing of the temp dir)."""
     _start()
+    sweep_stale()
     path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{kind}-{os.getpid()}-"))
     with _lock:
         _live.add(path)
@@ -79,13 +82,12 @@ def _alive(pid: int) -> bool:
 
 
 def _start() -> None:
-    """Once per process: sweep what earlier processes left, and clean up at exit."""
+    """Once per process: clean up at exit (and on SIGTERM/SIGHUP where this module may)."""
     global _started
     with _lock:
         if _started:
             return
         _started = True
-    sweep_stale()
     atexit.register(cleanup)
     if threading.current_thread() is not threading.main_thread():
         return  # signal handlers can only be set from the main thread (Streamlit runs scripts elsewhere)

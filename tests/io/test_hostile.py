@@ -62,6 +62,19 @@ def test_stale_upload_folders_are_swept_and_live_ones_kept(private_tmp):
     assert live.exists() and other.exists()
 
 
+def test_a_running_process_sweeps_at_its_next_upload_not_only_at_its_next_start(private_tmp):
+    first = tempfiles.private_tempdir("upload")  # this process has started its temp folders already
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = private_tmp / f"ecg-lstm-upload-{dead.pid}-killed"  # what a killed server left meanwhile
+    stale.mkdir()
+    (stale / "big.dat").write_bytes(b"0" * 1000)
+    second = tempfiles.private_tempdir("upload")
+    assert not stale.exists() and first.exists() and second.exists()
+    tempfiles.remove(first)
+    tempfiles.remove(second)
+
+
 def _child(code: str, tmp: Path) -> subprocess.Popen:
     env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(hc.ROOT)}
     return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
