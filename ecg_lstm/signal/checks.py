@@ -1,13 +1,15 @@
 """Checks of a signal and its sampling rate at the entry points of the signal stage and after.
 
-The supported sampling-rate range is the reader's (:data:`ecg_lstm.io.limits.MIN_FS` ..
-``MAX_FS``): one range for the whole pipeline.
+A signal's sampling rate must lie in the reader's range (:data:`ecg_lstm.io.limits.MIN_FS` ..
+``MAX_FS``, defined once there): :func:`check_lead` holds the signal stage to it. Beat times
+alone (``check_fs``, for the findings) only need a positive rate. Every refusal is an
+:class:`~ecg_lstm.errors.ECGError` (also a ``ValueError``), so the CLI names it in one line.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SamplingRateError, SignalQualityError
+from ..errors import RecordError, SamplingRateError, SignalQualityError
 from ..io.limits import MAX_FS, MIN_FS
 
 #: Shortest signal (s) a detector can work on (it needs a few beats to adapt).
@@ -26,16 +28,16 @@ def check_fs(fs) -> float:
 
 
 def check_lead_and_peaks(ecg, fs, peaks) -> tuple[np.ndarray, np.ndarray]:
-    """``(ecg, peaks)`` as a 1-D float64 lead and a 1-D array of sample numbers inside it;
-    ``ValueError`` naming what is wrong otherwise (``fs`` must be positive and finite)."""
+    """``(ecg, peaks)`` as a 1-D float64 lead and a 1-D array of sample numbers inside it; otherwise a
+    :class:`RecordError` (a ``ValueError``) naming what is wrong (``fs`` must be positive and finite)."""
     ecg = np.asarray(ecg, dtype=np.float64)
     peaks = np.asarray(peaks)
     if ecg.ndim != 1:
-        raise ValueError(f"ecg must be one lead (1-D), got shape {ecg.shape}")
+        raise RecordError(f"ecg must be one lead (1-D), got shape {ecg.shape}")
     if not np.isfinite(fs) or fs <= 0:
-        raise ValueError(f"sampling rate must be positive, got {fs}")
+        raise RecordError(f"sampling rate must be positive, got {fs}")
     if peaks.ndim != 1 or (len(peaks) and (peaks.min() < 0 or peaks.max() >= len(ecg))):
-        raise ValueError("peaks must be a 1-D array of sample numbers inside the signal")
+        raise RecordError("peaks must be a 1-D array of sample numbers inside the signal")
     return ecg, peaks
 
 
