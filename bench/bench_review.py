@@ -45,6 +45,7 @@ def review_times(path: Path, clf, rhythm) -> dict:
     from ecg_lstm.analyze import analyze_record, relabel
     from ecg_lstm.classifier.adapt import RecordAdapter
     from ecg_lstm.beats.corrections import read_labels, write_labels
+    from ecg_lstm.beats.record_identity import record_identity
     from ecg_lstm.io.read import read_record
 
     rec = read_record(path)
@@ -66,8 +67,10 @@ def review_times(path: Path, clf, rhythm) -> dict:
     _, t_adapt = _t(lambda: relabelled(True))
     with tempfile.TemporaryDirectory() as tmp:
         def roundtrip():
-            p = write_labels(tmp, "r", list(corrections), list(corrections.values()), rec.fs)
-            return read_labels(p.with_suffix(""))
+            # As the dashboard saves and opens them: bound to the record (identity hashed, then checked).
+            p = write_labels(tmp, "r", list(corrections), list(corrections.values()), rec.fs,
+                             identity=record_identity(rec, plain.lead_index))
+            return read_labels(p.with_suffix(""), record=rec, peaks=peaks)
         _, t_cor = _t(roundtrip)
     return {"record": path.name, "duration_h": round(rec.duration_s / 3600, 2), "beats": int(len(peaks)),
             "templates": int(T.n_templates), "template_beats_relabelled": int(len(members)),

@@ -37,7 +37,8 @@ KEYS: dict[str, str] = {
                         "(review_session).",
     "review_applied": "Signature of the corrections the shown analysis holds; '' for none (review_session).",
     "incoming_corrections": "(bytes, file name) of a .cor file that came with the record just opened, until "
-                            "loaded (source -> review_session).",
+                            "loaded; bytes None for a zip member not unpacked (too large) (source -> "
+                            "review_session).",
     "review_note": "A note on the corrections, shown once (review_session -> review.notes in overview, review).",
     "review_error": "Why corrections could not be read or applied, shown once (review_session -> review.notes).",
     "labels_as_shipped": "True: the shipped model's own labels, not those adapted to the record; outlives the "

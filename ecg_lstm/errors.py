@@ -54,6 +54,15 @@ class AmplitudeError(SignalQualityError):
     """The values are not a plausible ECG in the stated unit (wrong unit, absurd gain or baseline)."""
 
 
+class CorrectionsError(RecordError):
+    """A reviewer's corrections file (``.cor``) cannot be used: unreadable, cut short, larger than the
+    record could need, or not a regular file. The record itself is fine: open it without the file."""
+
+
+class ForeignCorrectionsError(CorrectionsError):
+    """A corrections file belongs to another record (its record identity, or its beats, say so)."""
+
+
 class BadArgumentError(ECGError, ValueError):
     """A command-line option is invalid (the CLI exits with status 2 before any output)."""
 

@@ -141,8 +141,8 @@ def _save_beside(analysis, rev: dict) -> None:
     target = labels_path(path)
     if st.button(f"Save beside the record ({md_escape(target.name)})", key="review_save_local",
                  icon=":material/folder:"):
-        try:
-            target.write_bytes(review_model.corrections_bytes(analysis, rev))
+        try:  # a new file renamed over the old one: a link left there is replaced, not written through
+            target = review_model.save_beside(path, analysis, rev)
         except OSError as e:
             st.error(md_escape(f"Could not write {target}: {e.strerror or e}"), icon=":material/error:")
         else:

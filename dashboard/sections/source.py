@@ -97,18 +97,20 @@ def _local() -> None:
     if st.button("Open", key="local_open", type="primary"):
         with st.spinner(f"Analysing {md_escape(name)}..."):
             ok = loading.open_path(folder / name, f"local: {name}")
-        _opened(ok, _local_corrections(folder / name), folder / name)
+        _opened(ok, _local_corrections(folder / name) if ok else None, folder / name)
     _error_here("local")
 
 
 def _local_corrections(path: Path) -> tuple[bytes, str] | None:
-    """The corrections file beside a local record, if there is one."""
-    from ecg_lstm.beats.corrections import labels_path
+    """The corrections file beside the local record just opened, if there is one. One that cannot be
+    read within the record's limits (a symbolic link, too large) is not read: the page says why, as
+    an error, and the record stays open without it."""
+    from ecg_lstm.review import local_corrections
 
-    cor = labels_path(path)
     try:
-        return (cor.read_bytes(), cor.name) if cor.is_file() else None
-    except OSError:
+        return local_corrections(path, st.session_state["analysis"])
+    except ECGError as e:
+        st.session_state["review_error"] = f"{e}. The record is shown without these corrections."
         return None
 
 
@@ -126,7 +128,7 @@ def _physionet() -> None:
                 else:
                     status.update(label="Analysing...")
                     ok = loading.open_path(path, f"PhysioNet: {db}/{rec}", where="physionet")
-                    _opened(ok, _local_corrections(path), path)
+                    _opened(ok, _local_corrections(path) if ok else None, path)
                     status.update(label="Done" if ok else "Could not open the record",
                                   state="complete" if ok else "error")
         _error_here("physionet")

@@ -10,6 +10,10 @@ beat is never taught as anything. Beat positions: the record's beats found by
 the detector, a reviewed beat replacing the detection within 150 ms of it, and
 reviewed beats without a detection added.
 
+Each corrections file is checked against its record before training reads a label (see
+``ecg_lstm.beats.corrections``): one written for another record, cut short or too large stops
+training with a message naming it.
+
 DS2 (and the paced records, and the DS1 records held out for validation) never
 enter training: a corrections file named after one of them is refused, and so is
 a record whose first 10 s equal one of theirs in the MIT-BIH folder (a renamed copy).
@@ -89,9 +93,10 @@ def record_with_corrections(path, directory, extension: str = "cor", cfg: Featur
     if data_dir is not None:
         check_not_ds2_signal(rec, data_dir)
     ecg = rec.lead()
-    samples, labels = read_labels(path, extension, directory)
     peaks, _ = ecg_peaks(ecg, rec.fs)
     peaks = np.asarray(peaks, np.int64)
+    # Checked against this record: its identity, or (a file without one) its beats against these peaks.
+    samples, labels = read_labels(path, extension, directory, record=rec, peaks=peaks)
     di, lab = match_labels(peaks, samples, labels, rec.fs)
     y = np.full(len(peaks), IGNORE, np.int64)
     y[di] = [CLASS_INDEX[x] for x in lab]

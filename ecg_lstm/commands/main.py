@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="adapt the beat classifier to each record without labels (beat templates)")
     a.add_argument("--labels", metavar="EXT",
                    help="reviewed beats in the WFDB annotation file <record>.EXT (e.g. cor): the classifier "
-                        "adapts to them and relabels the record")
+                        "adapts to them and relabels the record; a file written for another record, cut short "
+                        "or too large fails that record (exit 1)")
     from .batch import add_parser as add_batch
     add_batch(sub)
     from .explain import add_parser as add_explain
@@ -68,9 +69,14 @@ def analyze(args) -> int:
             check_outputs(path, rec.name, args.out_dir, args.write_annotations, args.annotator, written)
             reviewed = None
             if getattr(args, "labels", None) and clf is not None:
-                from ..beats.corrections import read_labels
+                from ..beats.corrections import labels_path, read_file
 
-                reviewed = read_labels(path, args.labels)
+                # Checked against the record read (identity, size, beats): a refusal fails this record alone.
+                cor_path = labels_path(path, args.labels)
+                cor = read_file(cor_path, rec, lead=lead)
+                for note in cor.notes():
+                    print(f"note: {terminal_safe(str(cor_path))}: {terminal_safe(note)}", file=sys.stderr)
+                reviewed = (cor.samples, cor.labels)
             res = analyze_record(rec, lead=lead, reference_beats=args.reference_beats,
                                  classifier=clf, rhythm=rhythm, adapt=getattr(args, "adapt", False),
                                  reviewed=reviewed)

@@ -209,3 +209,31 @@ def read_record_from_files(files: dict[str, bytes], *, fs: float | None = None, 
     """
     return read_files(files, fs=fs, annotator=annotator, max_hours=max_hours, lead=lead,
                       max_signal_mb=max_signal_mb)
+
+
+def read_member(zf: zipfile.ZipFile, member: zipfile.ZipInfo, max_bytes: int, name: str) -> bytes:
+    """One member of the uploaded zip ``name``, unpacked in memory with the guards of the record's
+    members: refused when encrypted, when it declares more than ``max_bytes`` bytes, or when it
+    unpacks to more (counted while unpacking: a zip's declared sizes can lie).
+
+    Raises :class:`~ecg_lstm.errors.RecordError` (the message names the member, not a path).
+    """
+    base = _safe_name(member.filename)
+    if member.flag_bits & 0x1:
+        raise UnsupportedFormatError(f"{name}: {base} is encrypted; upload an unencrypted zip")
+    too_big = f"{name}: {base} unpacks to more than {max_bytes:,} bytes; it was not unpacked"
+    if member.file_size > max_bytes:
+        raise RecordError(too_big)
+    out = bytearray()
+    try:
+        with zf.open(member) as f:
+            while chunk := f.read(min(1 << 20, max_bytes + 1 - len(out))):
+                out += chunk
+                if len(out) > max_bytes:
+                    raise RecordError(too_big)
+    except RecordError:
+        raise
+    except Exception as e:  # corrupt member, unsupported compression, bad CRC
+        raise MalformedRecordError(f"{name}: member {base} cannot be unpacked ({type(e).__name__}); "
+                                   "zip the files again") from e
+    return bytes(out)

@@ -8,20 +8,29 @@ which relabels the rest of the record from the corrections (``RecordAdapter.with
 - :mod:`.labels`: the labels with the corrections applied, and the analysis with them
   (``analyze.relabel``: vitals, rhythm and events follow, as on the command line);
 - :mod:`.files`: corrections as ``.cor`` bytes (``ecg_lstm.beats.corrections``), read back with
-  the record;
+  the record and checked against it (a file of another record, cut short or too large is refused);
 - :mod:`.templates`: the template table as the reviewer sees it.
 
 Pure Python, numpy and pandas: no page, no session; the caller keeps the review dicts.
 """
 from __future__ import annotations
 
-from .files import Loaded, corrections_bytes, load_corrections, read_corrections, split_corrections
+from .files import (
+                    Loaded,
+                    corrections_bytes,
+                    load_corrections,
+                    local_corrections,
+                    read_corrections,
+                    save_beside,
+                    split_corrections,
+)
 from .labels import record_adapter, relabelled_analysis, reviewed_labels
 from .state import LABELS, MAX_UNDO, adapt, clear, correct, new_review, signature, touch, undo
 from .templates import order_templates, template_view
 
 __all__ = [
     "LABELS", "MAX_UNDO", "Loaded", "adapt", "clear", "correct", "corrections_bytes", "load_corrections",
-    "new_review", "order_templates", "read_corrections", "record_adapter", "relabelled_analysis",
-    "reviewed_labels", "signature", "split_corrections", "template_view", "touch", "undo",
+    "local_corrections", "new_review", "order_templates", "read_corrections", "record_adapter",
+    "relabelled_analysis", "reviewed_labels", "save_beside", "signature", "split_corrections", "template_view",
+    "touch", "undo",
 ]

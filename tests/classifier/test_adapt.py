@@ -132,15 +132,16 @@ def test_analyze_record_adapts_through_the_same_path(clf, record, adapter):
 def test_corrections_round_trip_and_cli(tmp_path, mitdb_dir, record, adapter):
     from ecg_lstm.commands.main import main
     from ecg_lstm.beats.corrections import match_labels, read_labels, write_labels
+    from ecg_lstm.beats.record_identity import record_identity
 
     rec, samples, ref = record
     q = np.sort(adapter.query(8))
     given = np.array([CLASSES[i] for i in ref[q]])
     for ext in ("hea", "dat", "atr"):
         shutil.copy(mitdb_dir / f"{RECORD}.{ext}", tmp_path / f"{RECORD}.{ext}")
-    path = write_labels(tmp_path, RECORD, samples[q], given, rec.fs)
+    path = write_labels(tmp_path, RECORD, samples[q], given, rec.fs, identity=record_identity(rec))
     assert path.name == f"{RECORD}.cor"
-    s, lab = read_labels(tmp_path / RECORD)
+    s, lab = read_labels(tmp_path / RECORD, record=read_record(tmp_path / RECORD))
     assert np.array_equal(s, samples[q]) and np.array_equal(lab, given)
     # The reference-annotation reader sees the same AAMI classes (S is written as "A").
     back = reference_beats(read_record(tmp_path / RECORD, annotator="cor"))

@@ -431,12 +431,14 @@ def test_corrections_saved_and_reopened_with_an_upload(monkeypatch, cuts, tmp_pa
     rev = at.session_state["reviews"][at.session_state["record_key"]]
     assert at.get("download_button")  # Save corrections in the review tab
     cor = review.corrections_bytes(a, rev)
-    # A WFDB annotation file of the reviewed beats only, with their labels.
+    # A WFDB annotation file of the reviewed beats, with their labels (and, as notes, the record's
+    # identity, which rdann drops as a definition at sample 0, and the end mark).
     (tmp_path / "c232.cor").write_bytes(cor)
     ann = wfdb.rdann(str(tmp_path / "c232"), "cor")
-    assert len(ann.sample) == len(corrections)
+    beat = [s != '"' for s in ann.symbol]
+    assert sum(beat) == len(corrections) and ann.symbol[-1] == '"' and "end" in ann.aux_note[-1]
     sym = {"N": "N", "S": "A", "V": "V", "F": "F", "Q": "Q"}
-    assert [sym[corrections[int(s)]] for s in ann.sample] == list(ann.symbol)
+    assert [sym[corrections[int(s)]] for s, b in zip(ann.sample, beat) if b] == [y for y in ann.symbol if y != '"']
     # The export tab offers it too, and the beats CSV says which beats were reviewed.
     from dashboard.sections import export
 
@@ -586,6 +588,36 @@ def test_corrections_in_a_zip_and_a_corrupt_corrections_file(monkeypatch, cuts):
     assert at3.session_state["analysis"].record.name == "c232"
     assert "reviewed" not in at3.session_state["analysis"].beats
     assert any("could not be read" in e.value for e in at3.error)
+
+
+def test_foreign_or_linked_corrections_are_refused_with_an_error(monkeypatch, cuts, tmp_path):
+    """A .cor of another record (uploaded with c232), or a local .cor that is a symbolic link: the
+    page shows an error naming the file, and the record opens without corrections."""
+    import os
+    import shutil
+
+    from ecg_lstm import review
+
+    at, _ = _correct_some(_upload(_app(monkeypatch), _files(cuts / "c100")))
+    cor = review.corrections_bytes(at.session_state["analysis"],
+                                   at.session_state["reviews"][at.session_state["record_key"]])
+    at2 = _upload(_app(monkeypatch), _files(cuts / "c232") + [("c232.cor", cor, "application/octet-stream")])
+    assert at2.session_state["analysis"].record.name == "c232"
+    assert at2.session_state["reviews"][at2.session_state["record_key"]]["corrections"] == {}
+    errors = [e.value for e in at2.error]
+    assert any("record c100" in e and "not of record c232" in e for e in errors), errors
+    assert not any("loaded from" in i.value for i in at2.info)
+    # Beside a local record, a link to a system file is not followed.
+    folder = tmp_path / "local"
+    folder.mkdir()
+    for p in cuts.glob("c232.*"):
+        shutil.copy(p, folder / p.name)
+    os.symlink("/etc/passwd", folder / "c232.cor")
+    at3 = _open_local(_app(monkeypatch, folder), "c232")
+    assert at3.session_state["analysis"].record.name == "c232"
+    reviews = at3.session_state["reviews"] if "reviews" in at3.session_state else {}
+    assert not reviews.get(at3.session_state["record_key"], {}).get("corrections")
+    assert any("c232" in e.value and "symbolic link" in e.value for e in at3.error), [e.value for e in at3.error]
 
 
 def test_labels_as_shipped_or_adapted_to_the_record(monkeypatch, cuts):

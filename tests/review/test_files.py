@@ -36,7 +36,7 @@ def test_cor_bytes_round_trip(plain):
     state.correct(rev, samples[[7, 2]], "V")
     state.correct(rev, samples[[4]], "S")
     data = files.corrections_bytes(plain, rev)
-    got_samples, got_labels = files.read_corrections(data)
+    got_samples, got_labels = files.read_corrections(data, plain)
     assert got_samples.tolist() == sorted(int(s) for s in samples[[2, 4, 7]])
     assert got_labels.tolist() == ["V", "S", "V"]
 
@@ -64,7 +64,10 @@ def test_a_corrupt_file_leaves_the_review_as_it_was(plain):
 
 
 def test_beats_far_from_any_beat_are_left_out(plain):
+    # Written bound to the record (as the review saves it): a file without identity whose beats
+    # match the record's this badly (1 of 2) is refused instead (tests/beats/test_corrections_trust.py).
     from ecg_lstm.beats.corrections import write_labels
+    from ecg_lstm.beats.record_identity import record_identity
     from ecg_lstm.io.tempfiles import private_tempdir, remove
 
     samples = plain.beats["sample"].to_numpy()
@@ -72,7 +75,8 @@ def test_beats_far_from_any_beat_are_left_out(plain):
     far = int(samples[0] + (samples[1] - samples[0]) // 2)
     tmp = private_tempdir("cor-test")
     try:
-        data = write_labels(tmp, "record", [int(samples[5]), far], ["V", "V"], plain.record.fs).read_bytes()
+        data = write_labels(tmp, "record", [int(samples[5]), far], ["V", "V"], plain.record.fs,
+                            identity=record_identity(plain.record, plain.lead_index)).read_bytes()
     finally:
         remove(tmp)
     rev = state.new_review()
