@@ -344,6 +344,9 @@ def cases() -> list[Case]:
     add("wfdb signal file '../r.dat'",
         lambda d: write(d, {**W, "r.hea": W["r.hea"].replace(b"r.dat", b"../r.dat")}, "r"), "error",
         E.UnsupportedFormatError, "next to the header")
+    add("wfdb record name '../../r' in the header",
+        lambda d: write(d, {**W, "r.hea": b"../../" + W["r.hea"]}, "r"), "error", E.MalformedRecordError,
+        "is a path, not a name")
     add("wfdb .dat missing", lambda d: write(d, {"r.hea": W["r.hea"]}, "r"), "error", E.MissingFileError,
         r"r\.dat is missing")
     add("wfdb .hea missing", lambda d: write(d, {"r.dat": W["r.dat"]}, "r"), "error", E.MissingFileError,

@@ -64,6 +64,10 @@ def parse_header(text: str, hea: str) -> Header:
         raise MalformedRecordError(f"{hea} holds no record line; check it follows the WFDB header format")
     tok = body[0].split()
     name, _, nseg = tok[0].partition("/")
+    if "\\" in tok[0] or name in ("", ".", "..") or (nseg and not nseg.isdigit()):
+        # "name/N" declares N segments; any other slash, or a name of "..", names a path, not a record
+        raise MalformedRecordError(f"{hea}: the record name {tok[0][:80]!r} in the header is a path, not a name; "
+                                   "a WFDB record name holds no folders (fix the header's first line)")
     n_sig = _int(tok[1] if len(tok) > 1 else "", hea, "number of signals")
     if n_sig < 0 or n_sig > 4096:
         raise MalformedRecordError(f"{hea} declares {n_sig} signals; the header is corrupt")

@@ -190,3 +190,12 @@ def test_read_header_tolerates_non_utf8_comments(tmp_path):
     (tmp_path / "lat.hea").write_bytes(HEADER_100.encode() + "# Patient: Müller\n".encode("latin-1"))
     h = read_header(tmp_path / "lat")
     assert h.n_sig == 2 and len(h.comments) == 3
+
+
+@pytest.mark.parametrize("first", ["../../etc/passwd 1 360 100", "a/../b 1 360 100", "..\\x 1 360 100",
+                                   "../2 1 360 100"])
+def test_a_record_name_that_is_a_path_is_refused_as_such(first):
+    """``name/N`` declares N segments; any other slash (or "..") names a path: the message says so,
+    rather than calling the path a number of segments."""
+    with pytest.raises(MalformedRecordError, match="is a path, not a name"):
+        parse_header(first + "\nx.dat 16 200 0 0 0 0 0 MLII\n", "r.hea")
