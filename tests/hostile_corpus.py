@@ -413,6 +413,9 @@ def cases() -> list[Case]:
     add(".atr odd length", lambda d: write(d, {**W, "r.atr": A[:-1]}, "r"), "ok", check=no_ref)
     add(".atr random bytes", lambda d: write(d, {**W, "r.atr": np.random.default_rng(1).bytes(3000)}, "r"), "ok",
         check=no_ref)
+    # 10 s of record could need at most 64 KB + 40 B/s of annotations: 2 MB is left out before parsing.
+    add(".atr of 2 MB for 10 s of record", lambda d: write(d, {**W, "r.atr": b"\x01\x04" * (1 << 20) + b"\0\0"}, "r"),
+        "ok", check=both(no_ref, meta_has("annotation_error", "more than a record of 10 s could need")))
     add(".atr of 2 zero bytes (no annotations)", lambda d: write(d, {**W, "r.atr": b"\0\0"}, "r"), "ok",
         check=that(lambda r: len(r.annotations.sample) == 0, "len(r.annotations.sample) == 0"))
     add(".atr beyond the signal", lambda d: write(d, {**W, "r.atr": atr_bytes([100, 5000, 9000])}, "r"), "ok",

@@ -97,7 +97,7 @@ def read_wfdb(path: Path, *, annotator: str | None = "atr", max_hours: float = 4
         if len(channels) < header.n_sig:
             meta["dropped_channels"] = [header.sig_name[c] for c in range(header.n_sig) if c not in channels]
         ann, meta["annotations_dropped"] = read_annotations(alias, annotator, len(signal), k, meta,
-                                                            shown=path.name)
+                                                            shown=path.name, fs=header.fs * k)
     warnings += meta.pop("warnings", [])
     if warnings:
         meta["warnings"] = warnings
@@ -230,8 +230,14 @@ def _to_physical(digital: np.ndarray, gain: list, baseline: list, fmts: list[str
     return signal
 
 
+#: Largest annotation file read for a record: this many bytes per second of record, plus a floor. A beat
+#: takes 2 bytes (8 after a long gap), rhythm and noise notes a few more: 40 bytes/s holds 20 annotations
+#: a second, four times a heart rate of 300 bpm. A larger file is left out before it is parsed.
+MAX_ANNOTATION_BYTES_PER_S, MIN_ANNOTATION_BYTES = 40, 1 << 16
+
+
 def read_annotations(path: Path, annotator: str | None, n_samples: int, k: int = 1, meta: dict | None = None,
-                     shown: str | None = None) -> tuple[Annotations | None, int]:
+                     shown: str | None = None, fs: float | None = None) -> tuple[Annotations | None, int]:
     """Annotation file ``path.annotator`` if it exists and is sound (else None), and how many were dropped.
 
     A damaged annotation file (empty, cut short, unreadable) does not stop the
@@ -239,7 +245,8 @@ def read_annotations(path: Path, annotator: str | None, n_samples: int, k: int =
     ``meta["annotation_error"]`` and ``meta["warnings"]``. A file is whole when
     it ends with the format's end-of-file code (two zero bytes). Annotations
     outside the signal are dropped (they can be neither shown nor scored);
-    ``k`` scales frame numbers to samples.
+    ``k`` scales frame numbers to samples. With ``fs`` (Hz, of the samples), a file larger
+    than a record of ``n_samples`` could need is left out unparsed (:data:`MAX_ANNOTATION_BYTES_PER_S`).
     """
     file = path.with_name(f"{path.name}.{annotator}") if annotator else None
     if file is None or not file.is_file():
@@ -255,6 +262,9 @@ def read_annotations(path: Path, annotator: str | None, n_samples: int, k: int =
             raise ValueError("the file is empty")
         if size % 2 or tail != b"\x00\x00":
             raise ValueError("the file is cut short: it lacks the end-of-file code")
+        if fs and size > MIN_ANNOTATION_BYTES + MAX_ANNOTATION_BYTES_PER_S * n_samples / fs:
+            raise ValueError(f"the file is {size:,} bytes, more than a record of {n_samples / fs:,.0f} s could "
+                             "need; it was not read")
         a = wfdb.rdann(str(path), annotator)
         sample = np.asarray(a.sample, dtype=np.int64) * k
         symbol = np.asarray(a.symbol, dtype=str)
@@ -325,7 +335,7 @@ def _read_multisegment(path: Path, header: Header, annotator, max_hours, max_sig
                                    f"announces {header.sig_len}; a segment is truncated or missing")
     meta = {"format": "wfdb-multisegment", "comments": list(header.comments),
             "base_date": header.base_date, "base_time": header.base_time}
-    ann, meta["annotations_dropped"] = read_annotations(path, annotator, len(signal), 1, meta)
+    ann, meta["annotations_dropped"] = read_annotations(path, annotator, len(signal), 1, meta, fs=header.fs)
     names = [n or f"ch{j + 1}" for j, n in enumerate(rec.sig_name)]
     units = [u or "mV" for u in rec.units]
     return Record(path.name, signal, header.fs, names, units, ann, meta)
