@@ -79,8 +79,11 @@ class Target:
     files: dict | None = None
     kwargs: dict = field(default_factory=dict)
     describe: str = ""
+    reader: Callable | None = None  # anything else read against a record (a corrections file)
 
     def read(self) -> Record:
+        if self.reader is not None:
+            return self.reader()
         if self.files is not None:
             return read_record_from_files(self.files, **self.kwargs)
         return read_record(self.path, **self.kwargs)
@@ -684,7 +687,47 @@ def cases() -> list[Case]:
             lambda d, f=fmt, k=leads: _near_limit_upload(f, k), "ok", heavy=True)
     add("upload 200 MB CSV with one text cell", lambda d: _big_csv_upload(200 << 20, text_cell=True), "either",
         heavy=True)
+    _corrections_cases(add, W)
     return C
+
+
+def _corrections_cases(add, W) -> None:
+    """Reviewed beats (``r.cor``) read against record r: only its own, whole, bounded file changes labels."""
+    from ecg_lstm.beats.corrections import read_file, write_labels
+    from ecg_lstm.beats.record_identity import record_identity
+
+    other = wfdb_files("o", d=DIGITAL + 7)  # another record: another signal
+
+    def cor(d: Path, of: str = "r", data: bytes | None = None, link: Path | None = None, **kw) -> Target:
+        write(d, {**W, **other}, "r")
+        rec = read_record(d / of)
+        if link is not None:
+            (d / "r.cor").symlink_to(link)
+        elif data is None:
+            write_labels(d / "w", "r", BEATS[:6], ["V"] * 6, FS, "cor", identity=record_identity(rec))
+            data = (d / "w" / "r.cor").read_bytes()
+        if data is not None:
+            (d / "r.cor").write_bytes(data)
+        return Target(path=d / "r.cor", describe=f"r.cor against record r {kw or ''}".strip(),
+                      reader=lambda: read_file(d / "r.cor", read_record(d / "r"), shown_as="r.cor"))
+
+    def written_for(d: Path, of: str) -> bytes:
+        write(d, {**W, **other}, "r")
+        path = write_labels(d / "w", of, BEATS[:6], ["V"] * 6, FS, "cor", identity=record_identity(read_record(d / of)))
+        return path.read_bytes()
+
+    ok_cor = that(lambda c: list(c.samples) == list(BEATS[:6]) and set(c.labels) == {"V"}, "the six V beats")
+    add("cor of its own record", lambda d: cor(d), "ok", check=ok_cor)
+    add("cor written for another record", lambda d: cor(d, data=written_for(d, "o")), "error",
+        E.ForeignCorrectionsError, "record o .*not of record r")
+    add("cor of random bytes", lambda d: cor(d, data=np.random.default_rng(4).bytes(4096)), "error",
+        E.CorrectionsError)
+    add("cor cut in half", lambda d: cor(d, data=written_for(d, "r")[: len(written_for(d, "r")) // 4 * 2]), "error",
+        E.CorrectionsError, "cut short")
+    add("cor as a link to a system file", lambda d: cor(d, link=Path("/etc/hostname")), "error", E.CorrectionsError,
+        "link")
+    add("cor of 2 MB for 10 s of record", lambda d: cor(d, data=b"\x01\x04" * (1 << 20) + b"\0\0"), "error",
+        E.CorrectionsError)
 
 
 def _sevenths() -> np.ndarray:
@@ -902,6 +945,16 @@ def run_case(case: Case, folder: Path) -> Outcome:
     left = list(Path(tempfile.gettempdir()).glob(tempfiles.PREFIX + f"*-{os.getpid()}-*"))
     if left:
         return Outcome(case.name, "SILENT WRONG", f"temporary files left behind: {left}", describe=_d(target))
+    if target.reader is not None:  # not a record: its own check alone
+        if case.expect == "error":
+            return Outcome(case.name, "MISSED", f"read without error; expected {_names(case.error)}",
+                           describe=_d(target))
+        try:
+            if case.check is not None:
+                case.check(rec)
+        except AssertionError as e:
+            return Outcome(case.name, "SILENT WRONG", f"read, but wrong: {e}", describe=_d(target))
+        return Outcome(case.name, "OK", "read", peak, seconds=seconds, describe=_d(target))
     if case.expect == "error":
         return Outcome(case.name, "MISSED", f"read without error ({rec.n_samples} samples at {rec.fs:g} Hz); "
                        f"expected {_names(case.error)}", describe=_d(target))
