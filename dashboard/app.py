@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from dashboard import loading, review_session, trace  # noqa: E402
-from dashboard.plain import md_escape  # noqa: E402
+from dashboard.markdown_text import md_escape  # noqa: E402
 from dashboard.sections import (events, export, live, model, overview, reference, rhythm, source,  # noqa: E402
                                 trace_view)
 from dashboard.sections import explain  # noqa: E402

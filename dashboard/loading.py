@@ -137,7 +137,7 @@ def _preview(record):
     import html
 
     from dashboard import trace
-    from dashboard.plain import md_escape
+    from dashboard.markdown_text import md_escape
 
     idx = record.lead_index(None)
     slot = _main_area_placeholder()

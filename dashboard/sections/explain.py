@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from dashboard import trace
 from dashboard.time_format import hms
-from dashboard.plain import md_escape as _plain  # the phrases hold | and other Markdown characters
+from dashboard.markdown_text import md_escape as _plain  # the phrases hold | and other Markdown characters
 
 TARGETS = ("the label", "N", "S", "V", "F", "Q")
 

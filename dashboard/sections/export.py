@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.plain import md_escape
+from dashboard.markdown_text import md_escape
 
 
 EXTENSION = "lstm"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.plain import md_escape
+from dashboard.markdown_text import md_escape
 from dashboard.sections import review
 from dashboard.sections.model import model_facts
 from ecg_lstm.findings.hrv import hrv_applicability

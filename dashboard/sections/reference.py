@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import trace
-from dashboard.plain import md_escape
+from dashboard.markdown_text import md_escape
 from dashboard.time_format import hms_ms
 from ecg_lstm.report import figures as summaries
 from ecg_lstm.errors import ECGError

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import review_session, trace
-from dashboard.plain import md_escape
+from dashboard.markdown_text import md_escape
 from dashboard.sections import model as model_files
 from dashboard.time_format import hms
 from ecg_lstm import review as review_model

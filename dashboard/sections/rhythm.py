@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import trace
-from dashboard.plain import md_escape
+from dashboard.markdown_text import md_escape
 from dashboard.time_format import hms
 from ecg_lstm.findings.hrv import hrv_applicability
 from ecg_lstm.report import figures as summaries

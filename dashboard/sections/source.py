@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import loading
-from dashboard.plain import md_escape
+from dashboard.markdown_text import md_escape
 from ecg_lstm.errors import ECGError
 from ecg_lstm.review import split_corrections
 

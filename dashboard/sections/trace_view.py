@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import trace
-from dashboard.plain import md_escape
+from dashboard.markdown_text import md_escape
 from dashboard.time_format import hms
 
 WIDTHS_S = (5, 10, 20, 30, 60)

@@ -2,8 +2,8 @@
 
 A driver stopped with ``kill -9`` runs no exit handler, and two of the processes Ray starts on
 this machine (its dashboard and runtime-environment agents) outlive it, one of them listening
-on the loopback. So the driver starts a small watcher (this module, ``python -m
-ecg_lstm.batch.reaper``) in its own session, tells it the processes below the driver (process
+on the loopback. So the driver starts a small watcher (this file, run as a script) in its own
+session, tells it the processes below the driver (process
 id and start time, read from ``/proc``), and holds the write end of a pipe to it. However the
 driver ends, the pipe closes; the watcher then stops every registered process that is still the
 same process (same start time: a recycled process id is never touched), SIGTERM first, SIGKILL
@@ -62,7 +62,8 @@ def watch() -> None:
     if _watcher is None or _watcher.poll() is not None:
         # Its own session: Ctrl-C in the terminal reaches the driver and Ray, not the watcher,
         # which must outlive them to act.
-        _watcher = subprocess.Popen([sys.executable, "-m", "ecg_lstm.batch.reaper"], stdin=subprocess.PIPE,
+        # Run as a script (this file), not a module of the package: it imports the standard library only.
+        _watcher = subprocess.Popen([sys.executable, "-I", str(Path(__file__).resolve())], stdin=subprocess.PIPE,
                                     start_new_session=True, text=True, close_fds=True)
     lines = []
     for pid in descendants(os.getpid()):

@@ -80,7 +80,7 @@ def test_a_killed_batch_driver_leaves_no_ray_process_behind():
         "from ecg_lstm.batch.reaper import descendants\n"
         "from ecg_lstm.batch.runner import start_ray\n"
         "start_ray(workers=1)\n"
-        "ray = [p for p in descendants(os.getpid()) if b'batch.reaper' not in Path(f'/proc/{p}/cmdline').read_bytes()]\n"
+        "ray = [p for p in descendants(os.getpid()) if b'reaper' not in Path(f'/proc/{p}/cmdline').read_bytes()]\n"
         "print(' '.join(map(str, ray)), flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n")
     assert pids, "no Ray process was started"

@@ -136,7 +136,7 @@ def test_record_text_with_markdown_is_plain_text(monkeypatch, tmp_path, kind):
     texts = list(rec.lead_names) + list(rec.units) + [str(c) for c in rec.metadata.get("comments") or []]
     texts = [t for t in texts if "![" in t or "<" in t]  # the hostile ones ("mV" is on the model card too)
     assert texts  # the record does carry the hostile text
-    from dashboard.plain import md_escape
+    from dashboard.markdown_text import md_escape
 
     for tab in ("Events", "Review", "Live monitor", "Export", "Rhythm & HRV", "Reference comparison", "Model"):
         at = _open_tab(at, tab)
@@ -158,7 +158,7 @@ def test_file_name_with_markdown_in_an_error_is_plain_text(monkeypatch):
 def test_md_escape_renders_literally():
     MarkdownIt = pytest.importorskip("markdown_it").MarkdownIt  # noqa: N806 (a class)
 
-    from dashboard.plain import md_escape
+    from dashboard.markdown_text import md_escape
 
     for text in (HOSTILE, "<img src=x onerror=alert(1)>", ":red[lead] $x^2$ **b** `c` [l](http://h/)", "a\nb"):
         html = MarkdownIt("commonmark").render(md_escape(text))
