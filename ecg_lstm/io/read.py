@@ -147,15 +147,17 @@ def _finish(rec: Record, lead: str | int | None) -> Record:
     nan = np.zeros(signal.shape[1])
     for j in range(signal.shape[1]):
         col = signal[:, j]
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite, hi, lo = np.isfinite(col.sum()), col.max(), col.min()  # no copy
+        voltage = rec.units[j] == "mV"
+        # (the median lies inside [lo, hi]: within MAX_EXCURSION_MV of each other, no sample is far from it)
+        if finite and (hi - lo <= MAX_EXCURSION_MV if voltage else (j == idx or max(hi, -lo) <= ABSURD)):
+            continue
         # A voltage lead's samples far from its median are artefacts (in the chosen lead too: a few
         # 1e308 values would otherwise swamp the filters and leave a record without beats, silently).
-        level = robust_range(col)[0] if rec.units[j] == "mV" else math.nan
+        level = robust_range(col)[0] if voltage else math.nan
         excursion = math.isfinite(level) and abs(level) <= ABSURD
         limit, level = (MAX_EXCURSION_MV, level) if excursion else (ABSURD, 0.0)
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(col.sum()) and ((j == idx and limit == ABSURD)
-                                           or max(col.max() - level, level - col.min()) <= limit):  # no copy
-                continue
         with np.errstate(over="ignore", invalid="ignore"):
             bad = ~np.isfinite(col)
             if j != idx or limit != ABSURD:  # a corrupt number must not break filters, plots or statistics
