@@ -8,7 +8,9 @@ id and start time, read from ``/proc``), and holds the write end of a pipe to it
 driver ends, the pipe closes; the watcher then stops every registered process that is still the
 same process (same start time: a recycled process id is never touched), SIGTERM first, SIGKILL
 after a grace period. Only a local Ray is watched: the processes of a cluster the driver joined
-are the cluster's. Linux only (``/proc``); elsewhere :func:`watch` is a no-op.
+are the cluster's. Linux only (``/proc``, read directly: psutil would list the same processes but is
+no dependency of the project, and the watcher must start without the package); elsewhere
+:func:`watch` is a no-op.
 """
 from __future__ import annotations
 
