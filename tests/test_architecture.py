@@ -26,9 +26,10 @@ RANK = {
     "ecg_lstm.beats": 3,
     "ecg_lstm.classifier": 4, "ecg_lstm.rhythm": 4,
     "ecg_lstm.findings": 5,
-    "ecg_lstm.analyze": 6,
+    "ecg_lstm.analyze": 6, "ecg_lstm.saved_analysis": 6.5,
     "ecg_lstm.report": 7, "ecg_lstm.evaluation": 7, "ecg_lstm.batch": 7, "ecg_lstm.explain": 7,
     "ecg_lstm.review": 7,
+    "ecg_lstm.studies": 7.5,
     "ecg_lstm.commands": 8, "ecg_lstm.__main__": 8.5,
     "dashboard": 9,
 }
