@@ -94,7 +94,6 @@ class Actions:
         changed = {s for s in old.keys() | new.keys() if old.get(s) != new.get(s)}
         if not changed and old_adapted == new_adapted:
             return self.version(sid)
-        gone = [s for s in changed if s not in new]
         put = [{"study_id": sid, "sample": int(s), "label": new[s]} for s in changed if s in new]
         # A template relabel on 24 h changes some 100,000 beats: beyond AUDIT_SAMPLES the audit keeps counts.
         detail = {"beats": len(changed)} if len(changed) > AUDIT_SAMPLES else None

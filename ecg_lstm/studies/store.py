@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select
 
 from ..saved_analysis import load_analysis, save_analysis
-from .actions import HOLD_S, Actions, now
+from .actions import Actions, now
 from .blobs import Blobs
 from .db import StoreError, connect, default_folder, default_url, shown
 from .tables import audit, correction, event_decision, signed_report, study, study_file
