@@ -111,6 +111,10 @@ bench-qrs: setup  ## R-peak detection vs wfdb and NeuroKit2 on all 48 MIT-BIH re
 bench-dashboard: setup  ## upload-to-results, jump-to-event, 24 h first-trace and lead-switch times (headless Chromium)
 	$(PY) bench/bench_dashboard.py --data-dir $(ECG_DATA_DIR)
 
+.PHONY: bench-studies
+bench-studies: setup  ## the study store on 24 h and 1,000 studies, SQLite and PostgreSQL, into bench/results/studies.json
+	$(PY) bench/bench_studies.py --data-dir $(ECG_DATA_DIR)
+
 .PHONY: bench-review
 bench-review: setup  ## review tab, template relabel, Adapt and .cor times (30 min and 24 h) into bench/results/review.json
 	$(PY) bench/bench_review.py --data-dir $(ECG_DATA_DIR)

@@ -5,7 +5,8 @@
 The page lays out what the library computes (``ecg_lstm.analyze``); it holds
 no signal processing of its own. Sidebar: choose a record. Main: overview,
 trace, then tabs for events, rhythm, the reference comparison, live replay,
-the model and export.
+the model, export and the study (status, sign-off, audit trail). A second page,
+Studies, lists every study kept on this computer (``dashboard.worklist``).
 """
 from __future__ import annotations
 
@@ -19,12 +20,22 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from dashboard import loading, review_session, trace  # noqa: E402
+from dashboard import loading, review_session, studies_session, trace  # noqa: E402
 from dashboard.markdown_text import md_escape  # noqa: E402
-from dashboard.sections import (events, export, live, model, overview, reference, rhythm, source,  # noqa: E402
-                                trace_view)
-from dashboard.sections import explain  # noqa: E402
-from dashboard.sections import review  # noqa: E402
+from dashboard.sections import (  # noqa: E402
+    events,
+    explain,
+    export,
+    live,
+    model,
+    overview,
+    reference,
+    review,
+    rhythm,
+    source,
+    study,
+    trace_view,
+)
 
 CSS = """
 <style>
@@ -48,6 +59,7 @@ TABS = {
     "Model": lambda analysis: model.render(),
     "Export": export.render,
     "Why this label": explain.render,
+    "Study": study.render,
 }
 
 
@@ -71,6 +83,14 @@ def welcome() -> None:
 def main() -> None:
     st.set_page_config(page_title="ecg-lstm monitor", page_icon=":material/monitor_heart:", layout="wide")
     st.markdown(CSS, unsafe_allow_html=True)
+    record_page = st.Page(record, title="Record", icon=":material/monitor_heart:", default=True)
+    st.session_state["record_page"] = record_page  # the Studies page opens a study there
+    st.navigation([record_page, st.Page("studies_page.py", title="Studies", icon=":material/list_alt:",
+                                        url_path="studies")], position="top").run()
+
+
+def record() -> None:
+    """The Record page: choose a record in the sidebar; the analysis and its review in the main area."""
     st.title("ECG monitor", anchor=False)
     source.render()
     review_session.sync()  # the record's corrections (this session's, or a .cor opened with it) applied
@@ -89,6 +109,8 @@ def main() -> None:
 def record_view(analysis) -> None:
     """Trace and tabs. A fragment: moving the window, selecting an event or opening a tab
     reruns only this part, not the sidebar and the overview (which stay as they are)."""
+    if studies_session.changed_elsewhere():  # another session changed this study: the whole page follows
+        st.rerun(scope="app")
     trace_view.render(analysis)
     # Only the open tab runs (and is sent to the browser): the page stays light for long records.
     tabs = st.tabs(list(TABS), key="main_tabs", on_change="rerun")

@@ -39,7 +39,15 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(app: str | Path = ROOT / "dashboard" / "app.py", env: dict | None = None, timeout_s: float = 60.0):
     """Run the dashboard on a free loopback port; yields its URL, stops it after."""
-    port = free_port()
+    with server(app, env, timeout_s) as (url, _proc):
+        yield url
+
+
+@contextlib.contextmanager
+def server(app: str | Path = ROOT / "dashboard" / "app.py", env: dict | None = None, timeout_s: float = 60.0,
+           port: int | None = None):
+    """As :func:`serve`, yielding ``(url, process)``: a test may kill the server (``kill -9``)."""
+    port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
            "--server.port", str(port), "--server.headless", "true",
            # No reloading when a source file changes under a running test or benchmark.
@@ -61,13 +69,14 @@ def serve(app: str | Path = ROOT / "dashboard" / "app.py", env: dict | None = No
             if time.monotonic() - t0 > timeout_s:
                 raise TimeoutError(f"the dashboard did not answer on {url} within {timeout_s:.0f} s")
             time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 @contextlib.contextmanager

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import studies_session
 from ecg_lstm.errors import ECGError, RecordError, SamplingRateError
 from ecg_lstm.paths import ROOT
-
 
 
 def data_dir() -> Path:
@@ -230,6 +230,10 @@ def open_files(files: dict[str, bytes], fs: float | None = None, reference_beats
         return False
     stems = sorted({Path(n).stem for n in files})
     _set_current(result, "upload: " + ", ".join(stems[:3]), key)
+    from ecg_lstm.studies.intake import study_options
+
+    studies_session.open_study(files, result[0], ", ".join(stems[:3]), "upload",
+                               study_options(fs=fs, reference_beats=reference_beats))
     return True
 
 
@@ -246,6 +250,58 @@ def open_path(path: Path, label: str, fs: float | None = None, reference_beats: 
         _fail(where, e)
         return False
     _set_current(result, label, key)
+    _keep_local(path, result[0], label, fs, reference_beats, where)
+    return True
+
+
+def _keep_local(path: Path, analysis, label: str, fs, reference_beats: bool, where: str) -> None:
+    """A local record becomes a study too: its files are copied into the store (kept once)."""
+    from ecg_lstm.studies.intake import record_files, study_options
+
+    try:
+        files = record_files(path)
+    except (ECGError, OSError) as e:
+        st.session_state["study_error"] = f"The record is open but not kept as a study: {e}"
+        st.session_state.pop("study_id", None)
+        return
+    studies_session.open_study(files, analysis, label.split(": ", 1)[-1], where,
+                               study_options(fs=fs, reference_beats=reference_beats))
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _stored(sid: int, key: str, fs: float | None):
+    """The record of study ``sid`` read from its stored files, with its saved analysis (analysed again,
+    and saved, when the saved one cannot be used)."""
+    from ecg_lstm.saved_analysis import SavedAnalysisError
+
+    s = studies_session.store()
+    files = s.files(sid)
+    record = _read_files(files, fs)
+    try:
+        return s.analysis(sid, record), models()[2]
+    except SavedAnalysisError:
+        result = _analyse(lambda: record, bool(s.get(sid)["options"].get("reference_beats")))
+        s.keep_analysis(sid, result[0])
+        return result
+
+
+def open_stored(sid: int) -> bool:
+    """Open study ``sid`` of the store (the Studies page): its record, saved analysis and review."""
+    s = studies_session.store()
+    try:
+        row = s.get(sid)
+        options = row["options"] or {}
+        key = "study-" + row["manifest"][:20]  # the files' and options' hash, as a digest of them would be
+        if key == st.session_state.get("analysis_key") and studies_session.study_id() == sid:
+            return True
+        result = _stored(sid, key, options.get("fs"))
+    except ECGError as e:
+        _fail("study", e)
+        return False
+    _set_current(result, f"study {sid}: {row['label']}", key)
+    st.session_state["record_path"] = None
+    st.session_state["study_id"] = sid
+    studies_session.load_saved(sid)
     return True
 
 

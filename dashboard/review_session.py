@@ -1,7 +1,8 @@
 """The review in the browser session: each record's corrections kept across reruns and record
 switches, and the page's analysis made the one with them.
 
-The review itself (corrections, undo, Adapt, ``.cor`` files) is ``ecg_lstm.review``; this
+The review itself (corrections, undo, Adapt, ``.cor`` files) is ``ecg_lstm.review``; each change
+is saved in the study store before the page shows it (:mod:`dashboard.studies_session`). This
 module keeps its dicts in ``st.session_state["reviews"][record_key]`` (the record's digest)
 and caches what is slow to build: the record's adapter, and the relabelled analysis.
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import loading
+from dashboard import loading, studies_session
 from ecg_lstm import review as review_model
 from ecg_lstm.errors import ECGError
 
@@ -59,6 +60,7 @@ def sync() -> None:
         state["analysis_plain"] = state["analysis"]
         state["review_applied"] = ""
         state.pop("selected_beat", None)
+    studies_session.refresh()  # another session saved a change to this study: load it first
     if state.get("incoming_corrections"):  # also when the same record was opened again with its .cor
         _load_incoming(state)
     state.pop("incoming_corrections", None)
@@ -88,6 +90,13 @@ def sync() -> None:
                         state["labels_as_shipped"], as_shipped, sig = False, False, ""
         else:
             state["analysis"] = plain
+        if not studies_session.save_review(rev, state["analysis"]):  # refused (disk full...): back to the saved
+            rev["corrections"], rev["adapted"] = (dict(x) if isinstance(x, dict) else x
+                                                  for x in studies_session.saved_review())
+            rev["history"].clear()
+            review_model.touch(rev)
+            sig = review_model.signature(rev, as_shipped)
+            state["analysis"] = relabelled(key, sig, plain, rev, as_shipped) if sig else plain
         state["review_applied"] = sig
     state["analysis_key"] = key + (f"-r{sig}" if sig else "")
     state["review_shown_key"] = state["analysis_key"]
@@ -100,5 +109,6 @@ def _load_incoming(state) -> None:
     local record): loaded unless this session already holds corrections of the record."""
     data, file_name = state["incoming_corrections"]
     rev = reviews().setdefault(state["record_key"], review_model.new_review())
+    studies_session.note_action("corrections loaded", "from a .cor file")
     loaded = review_model.load_corrections(rev, state["analysis_plain"], data, file_name)
     state["review_error" if loaded.error else "review_note"] = loaded.message

@@ -51,6 +51,22 @@ KEYS: dict[str, str] = {
                            "(review_session -> overview, review).",
     "review_query": "Rows of analysis.beats the system most wants reviewed, as listed (review -> its callbacks).",
     "review_query_table": "Selection in that list (widget; review).",
+    # --- the study the record is kept as (dashboard.studies_session; ecg_lstm.studies keeps it)
+    "study_id": "Id of the study shown in the study store; absent when the record is not kept (no store) "
+                "(studies_session, loading -> review_session, study, export, worklist).",
+    "study_version": "The study's version this page last read or wrote: an older one than the store's means "
+                     "another session changed it (studies_session).",
+    "study_saved": "(corrections, adapted) as last saved: the next save writes the difference "
+                   "(studies_session -> review_session).",
+    "review_action": "(action, target) of the review change about to be applied, for its audit entry "
+                     "(review, review_session -> studies_session).",
+    "study_error": "Why the study could not be kept or an action not saved, shown once (studies_session, "
+                   "loading -> study, source).",
+    "reviewer_name": "The sidebar's Reviewer box: who the audit trail and the report name (widget; source -> "
+                     "studies_session).",
+    "record_page": "The Record page (st.Page), where the Studies page opens a study (app -> worklist).",
+    "study_status": "The Study tab's status choice (widget; set from the store each run).",
+    "worklist_table": "Selection in the Studies page's table (widget; worklist).",
     # --- the selected beat and the trace window
     "selected_beat": "Row of analysis.beats selected (a click on the trace, the review list, the explain panel) "
                      "(trace_view, review, explain -> trace_view, review, explain).",
@@ -82,6 +98,8 @@ KEYS: dict[str, str] = {
 
 #: Keys made from another key ("<key>" is one of those listed): key pattern -> what it holds.
 DERIVED: dict[str, str] = {
+    "report_<field>": "The Export tab's patient and reviewer fields (widgets, one per report.PEOPLE_FIELDS key), "
+                      "filled from the study when it opens (studies_session -> export, study).",
     "<key>_times": "Times (s) of the rows of a selectable table (events_table_times, disagree_table_times, "
                    "listed above), read by trace_view for each table it follows.",
     "<key>_applied": "(scope, selection) of a selectable widget (events_table, disagree_table, nav_chart, "

@@ -31,3 +31,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "mitdb_dir" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.mitdb)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_study_store(tmp_path_factory):
+    """Every test's study store (the dashboard's, the command line's) lives in a temporary folder,
+    never in the project's data/studies, unless a test gives its own."""
+    old = {k: os.environ.get(k) for k in ("ECG_STUDY_FILES", "ECG_STUDY_DB")}
+    os.environ["ECG_STUDY_FILES"] = str(tmp_path_factory.mktemp("studies"))
+    os.environ.pop("ECG_STUDY_DB", None)
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

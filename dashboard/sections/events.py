@@ -55,7 +55,13 @@ def _base(key: str, _events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, 
     return events, table(events), event_groups(events)
 
 
-def _decide(decision: str, event_id: str, key: str) -> None:
+def _decide(decision: str, event_id: str, key: str, target: str = "") -> None:
+    """Accept, reject or take back (``""``) the decision on an event: saved in the study first; a
+    store that refuses it leaves the decision as it was (the page says why)."""
+    from dashboard import studies_session
+
+    if not studies_session.decide_event(event_id, decision, target or event_id):
+        return
     book = decisions(key)
     if decision:
         book[event_id] = decision
@@ -123,11 +129,12 @@ def render(analysis) -> None:
     if picked and picked[0] < len(rows):
         row = rows.iloc[picked[0]]
         current = book.get(row["id"], "")
+        what = f"{row['type']} at {hms(row['start_s'])}"
         b = st.columns([3, 1, 1, 1])
         b[0].text(f"{row['type']} at {hms(row['start_s'])}: {DECISION_TEXT[current] or 'not reviewed'}")
-        b[1].button("Accept", key="event_accept", on_click=_decide, args=("accepted", row["id"], book_key),
+        b[1].button("Accept", key="event_accept", on_click=_decide, args=("accepted", row["id"], book_key, what),
                     icon=":material/check:", disabled=current == "accepted", width="stretch")
-        b[2].button("Reject", key="event_reject", on_click=_decide, args=("rejected", row["id"], book_key),
+        b[2].button("Reject", key="event_reject", on_click=_decide, args=("rejected", row["id"], book_key, what),
                     icon=":material/close:", disabled=current == "rejected", width="stretch")
-        b[3].button("Undo", key="event_undo", on_click=_decide, args=("", row["id"], book_key),
+        b[3].button("Undo", key="event_undo", on_click=_decide, args=("", row["id"], book_key, what),
                     icon=":material/undo:", disabled=not current, width="stretch")

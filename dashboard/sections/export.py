@@ -9,7 +9,6 @@ import streamlit as st
 
 from dashboard.markdown_text import md_escape
 
-
 EXTENSION = "lstm"
 
 
@@ -26,16 +25,17 @@ def annotation_bytes(analysis, extension: str = EXTENSION) -> bytes:
         return Path(write_annotations(analysis, tmp, extension)).read_bytes()
 
 
-def report_html(analysis, people: dict | None = None, events=None) -> bytes:
+def report_html(analysis, people: dict | None = None, events=None, **extras) -> bytes:
+    """The HTML report; ``extras``: the study's ``audit`` trail and ``amendment`` (``sections.study``)."""
     from ecg_lstm.report import html_report
 
-    return html_report(analysis, people=people, events=events).encode("utf-8")
+    return html_report(analysis, people=people, events=events, **extras).encode("utf-8")
 
 
-def report_pdf(analysis, paper: str = "A4", people: dict | None = None, events=None) -> bytes:
+def report_pdf(analysis, paper: str = "A4", people: dict | None = None, events=None, **extras) -> bytes:
     from ecg_lstm.report import pdf_report
 
-    return pdf_report(analysis, paper=paper, people=people, events=events)
+    return pdf_report(analysis, paper=paper, people=people, events=events, **extras)
 
 
 def events_csv(events) -> bytes:
@@ -44,18 +44,24 @@ def events_csv(events) -> bytes:
 
 
 def _people() -> dict:
-    """Patient and reviewer fields, typed here for the report only: kept in this browser
-    session's widgets, written into the report, never logged or saved."""
+    """Patient and reviewer fields for the report: saved in the study as they are typed (in the
+    database only: never in a log or a file name), and printed in the report."""
+    from dashboard import studies_session
     from ecg_lstm.report import PEOPLE_FIELDS
 
-    with st.expander("Patient and reviewer (printed in the report only)"):
+    def changed(k: str) -> None:
+        studies_session.save_fields({k: st.session_state.get(f"report_{k}") or ""})
+
+    kept = "saved in the study" if studies_session.study_id() is not None else "kept in this browser tab only"
+    with st.expander(f"Patient and reviewer (printed in the report; {kept})"):
         cols = st.columns(3)
-        return {k: cols[i % 3].text_input(label, key=f"report_{k}", max_chars=200)
+        return {k: cols[i % 3].text_input(label, key=f"report_{k}", max_chars=200, on_change=changed, args=(k,))
                 for i, (k, label) in enumerate(PEOPLE_FIELDS.items())}
 
 
 def render(analysis) -> None:
     from dashboard.sections.events import reviewed_events
+    from dashboard.studies_session import report_extras
 
     name = analysis.record.name
     people = _people()
@@ -67,7 +73,7 @@ def render(analysis) -> None:
     c[1].download_button(f"Annotations (WFDB .{EXTENSION})", data=lambda: annotation_bytes(analysis),
                          file_name=f"{name}.{EXTENSION}", mime="application/octet-stream", on_click="ignore",
                          icon=":material/label:", key="dl_ann", width="stretch")
-    c[2].download_button("Report (HTML)", data=lambda: report_html(analysis, people, reviewed),
+    c[2].download_button("Report (HTML)", data=lambda: report_html(analysis, people, reviewed, **report_extras()),
                          file_name=f"{name}_report.html", mime="text/html", on_click="ignore",
                          icon=":material/description:", key="dl_html", width="stretch")
     d = st.columns(3)
@@ -75,7 +81,8 @@ def render(analysis) -> None:
                          file_name=f"{name}_events.csv", mime="text/csv", on_click="ignore", icon=":material/rule:",
                          key="dl_events", width="stretch")
     paper = d[1].selectbox("Paper", ["A4", "Letter"], key="report_paper", label_visibility="collapsed")
-    d[2].download_button(f"Report (PDF, {paper})", data=lambda: report_pdf(analysis, paper, people, reviewed),
+    d[2].download_button(f"Report (PDF, {paper})",
+                         data=lambda: report_pdf(analysis, paper, people, reviewed, **report_extras()),
                          file_name=f"{name}_report.pdf", mime="application/pdf", on_click="ignore",
                          icon=":material/picture_as_pdf:", key="dl_pdf", width="stretch")
     _corrections(analysis)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import review_session, trace
+from dashboard import review_session, studies_session, trace
 from dashboard.markdown_text import md_escape
 from dashboard.sections import model as model_files
 from dashboard.time_format import hms
@@ -78,11 +78,13 @@ def render(analysis) -> None:
     top[0].markdown(f"**{n_corr:,} reviewed beats**" + (" · rest of the record adapted to them" if rev["adapted"]
                                                         and n_corr else ""))
     if top[1].button("Undo", key="review_undo", icon=":material/undo:", disabled=not rev["history"], width="stretch"):
+        studies_session.note_action("undo")
         review_model.undo(rev)
         _changed()
     if top[2].button("Adapt", key="review_adapt", icon=":material/model_training:", type="primary",
                      disabled=not n_corr or rev["adapted"], width="stretch",
                      help="Relabel the rest of the record from the reviewed beats (about a second for 30 min)."):
+        studies_session.note_action("adapt", f"rest of the record from {n_corr:,} reviewed beats")
         review_model.adapt(rev)
         _changed()
     top[3].download_button("Save corrections (WFDB .cor)",
@@ -179,6 +181,8 @@ def _single_beat(analysis, rev: dict, query: np.ndarray, T) -> None:
                     config={"displayModeBar": False, "staticPlot": True})
     new = _relabel_buttons("beat_as", lab)
     if new:
+        studies_session.note_action("relabel beat", f"beat at {hms(b['time_s'])} (sample {int(b['sample'])}): "
+                                                    f"{lab} -> {new}")
         review_model.correct(rev, [int(b["sample"])], new)
         _changed()
 
@@ -235,5 +239,6 @@ def _templates(analysis, rev: dict, query: np.ndarray, T) -> None:
                "Relabelling the template relabels all its beats.")
     new = _relabel_buttons("template_as", info[t].label)
     if new:
+        studies_session.note_action("relabel template", f"T{t}: {r.count:,} beats -> {new}")
         review_model.correct(rev, analysis.beats["sample"].to_numpy(np.int64)[members], new)
         _changed()

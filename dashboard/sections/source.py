@@ -32,12 +32,19 @@ def uploaded_files(uploads) -> dict[str, bytes]:
 
 
 def render() -> None:
+    from dashboard import studies_session
+    from dashboard.sections.study import what_is_kept
+
     st.sidebar.header("Record")
     with st.sidebar:
+        st.text_input("Reviewer", key="reviewer_name", max_chars=200, placeholder=studies_session.who(),
+                      help="Your name, as the audit trail and the report record it (default: this computer's "
+                           "user name).")
         _upload()
         _local()
         _physionet()
-        st.caption("Files are analysed in memory on this computer and not kept; nothing is sent elsewhere.")
+        _error_here("study")
+        st.caption(md_escape(what_is_kept()))
 
 
 def _upload() -> None:

@@ -7,6 +7,8 @@ Layout of ``OUT``::
     events.parquet                     one row per event, with its record_id
     _state/records/<id>.parquet        the same rows, one file per record, written as each
     _state/events/<id>.parquet         record finishes (so an interrupted batch keeps its work)
+    _analyses/<id>/                    with ``batch --store``: each analysis whole (``ecg_lstm.saved_analysis``),
+                                       read back when the records are added to the study store
 
 ``records.parquet`` and ``events.parquet`` are rebuilt from ``_state/`` at the end of
 every run. ``<id>`` is the record id percent-encoded (``mitdb%2F100``); pyarrow's Hive
@@ -47,6 +49,11 @@ def quote_id(record_id: str) -> str:
 
 def beats_dir(out: Path, record_id: str) -> Path:
     return Path(out) / "beats" / f"record={quote_id(record_id)}"
+
+
+def analysis_dir(out: Path, record_id: str) -> Path:
+    """Where ``batch --store`` keeps a record's whole analysis (``ecg_lstm.saved_analysis``)."""
+    return Path(out) / "_analyses" / quote_id(record_id)
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:

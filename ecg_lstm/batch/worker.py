@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ECGError
-from .results import failure_row, record_row, write_beats
+from .results import analysis_dir, failure_row, record_row, write_beats
 from .sources import RecordTask
 
 
@@ -34,6 +34,7 @@ class AnalysisOptions:
     rhythm_model: str | None = None
     classify: bool = True
     adapt: bool = False  # adapt the beat classifier to each record without labels (analyze --adapt)
+    keep_analysis: bool = False  # also save each analysis under OUT/_analyses/ (batch --store adds them as studies)
 
 
 class _Timed:
@@ -119,6 +120,10 @@ class RecordWorker:
                                  **({"adapt": True} if o.adapt else {}))
             t2 = time.perf_counter()
             write_beats(res, self.out, task.record_id)
+            if o.keep_analysis:
+                from ..saved_analysis import save_analysis
+
+                save_analysis(res, analysis_dir(self.out, task.record_id))
             row, events = record_row(res, task.record_id, task.path)
             t3 = time.perf_counter()
             row.update(read_s=t1 - t0, analyze_s=t2 - t1, write_s=t3 - t2,

@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     add_batch(sub)
     from .explain import add_parser as add_explain
     add_explain(sub)
+    from .studies import add_parser as add_studies
+    add_studies(sub)
     return p
 
 
@@ -107,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         from .explain import run as explain
 
         return explain(args)
+    if args.command == "studies":
+        from .studies import run as studies
+
+        return studies(args)
     return 2
 
 

@@ -129,3 +129,98 @@ def strip_events(ev):
     alarm = ev["alarm"].fillna(False).to_numpy(bool) if "alarm" in ev else np.zeros(len(ev), bool)
     rank = np.where(alarm, 0, np.where(single, 2, 1))
     return ev.iloc[np.argsort(rank, kind="stable")].head(MAX_STRIPS), len(ev)
+
+
+# --- audit trail and amendment ---------------------------------------------------------------------
+#: Columns of the audit trail as printed, and the longest text of each cell (characters).
+AUDIT_HEAD = ["time (UTC)", "who", "action", "target", "change"]
+AUDIT_CHARS = (19, 40, 40, 60, 120)
+#: Label changes named one by one in a cell before the rest are counted ("… 2 more").
+AUDIT_GROUPS = 3
+
+
+def utc_text(at, seconds: bool = True) -> str:
+    """A time as ``YYYY-MM-DD HH:MM[:SS]`` in UTC; a time without a zone is taken as UTC (SQLite
+    hands back the UTC times it was given without their zone). A dash when it is missing."""
+    import pandas as pd
+
+    try:
+        t = pd.Timestamp(at)
+    except (TypeError, ValueError):
+        return "–"
+    if t is pd.NaT:
+        return "–"
+    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    return t.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def _value_text(v) -> str:
+    """One old or new value, short: none as a dash, a SHA-256 by its first 12 digits."""
+    if v is None or v == "":
+        return "–"
+    if isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v):
+        return v[:12] + "…"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_value_text(x)}" for k, x in v.items()) or "–"
+    if isinstance(v, (list, tuple)):
+        return f"{len(v)} items"
+    return str(v)
+
+
+def _label_change(old: dict, new: dict) -> str:
+    """Corrections as the store audits them ({"labels": {label: [samples]}, "adapted": bool}, "" the
+    model's label) as "3 beats: N → V; 1 beat: V → model"."""
+    def by_sample(v) -> dict:
+        labels = v.get("labels") if isinstance(v, dict) else None
+        return {int(s): lab or "model" for lab, ss in (labels or {}).items() for s in ss}
+
+    before, after = by_sample(old), by_sample(new)
+    pairs: dict[tuple[str, str], int] = {}
+    for s in sorted(before.keys() | after.keys()):
+        key = (before.get(s, "model"), after.get(s, "model"))
+        pairs[key] = pairs.get(key, 0) + 1
+    parts = [f"{n:,} beat{'s' if n != 1 else ''}: {a} → {b}" for (a, b), n in pairs.items()]
+    if len(parts) > AUDIT_GROUPS:
+        parts = parts[:AUDIT_GROUPS] + [f"… {len(parts) - AUDIT_GROUPS} more"]
+    was, now = bool((old or {}).get("adapted")), bool((new or {}).get("adapted"))
+    if was != now:
+        parts.append("rest adapted to them" if now else "adaptation undone")
+    return "; ".join(parts) or "no change"
+
+
+def change_text(old, new) -> str:
+    """What an audit entry changed, in a few words ("old → new")."""
+    if isinstance(new, dict) and isinstance(new.get("beats"), int) and "labels" not in new:
+        return f"{new['beats']:,} beats relabelled"
+    if (isinstance(old, dict) and "labels" in old) or (isinstance(new, dict) and "labels" in new):
+        return _label_change(old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {})
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = list(dict.fromkeys([*old, *new]))
+        return "; ".join(f"{k}: {_value_text(old.get(k))} → {_value_text(new.get(k))}" for k in keys) or "–"
+    if old is None or old == "":
+        return _value_text(new)
+    return f"{_value_text(old)} → {_value_text(new)}"
+
+
+def audit_rows(audit) -> list[list[str]]:
+    """The rows of an audit trail (a DataFrame with columns at, who, action, target, old, new, oldest
+    first) as printed: time in UTC, who, action, target and the change, each plain and short."""
+    if audit is None or not len(audit):
+        return []
+    rows = []
+    for r in audit.itertuples(index=False):
+        cells = [utc_text(r.at), r.who or "", r.action or "", r.target or "", change_text(r.old, r.new)]
+        rows.append([plain_field(c, n) for c, n in zip(cells, AUDIT_CHARS)])
+    return rows
+
+
+def amendment_text(amendment: dict | None) -> str | None:
+    """The line that says which signed report this one amends, from ``{"number", "signed_by",
+    "signed_at", "sha256"}``; None when the report amends nothing."""
+    if not amendment or not amendment.get("number"):
+        return None
+    digest = str(amendment.get("sha256") or "")
+    text = (f"Amendment {int(amendment['number'])} of the report signed by {amendment.get('signed_by') or 'unnamed'}"
+            f" on {utc_text(amendment.get('signed_at'), seconds=False)} UTC"
+            + (f" (SHA-256 {digest[:16]}…)" if digest else ""))
+    return plain_field(text, 400)

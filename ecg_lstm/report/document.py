@@ -28,10 +28,13 @@ import numpy as np
 from ..beats.aami import CLASSES
 from ..signal.quality import noisy_share_pct
 from .content import (
+    AUDIT_HEAD,
     CLASS_NAMES,
     EVENT_HEAD,
     MAX_STRIPS,
     STRIP_S,
+    amendment_text,
+    audit_rows,
     event_rows,
     hms,
     num,
@@ -53,7 +56,8 @@ td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left;vertical-align:
 .cards{display:flex;flex-wrap:wrap;gap:.6rem;margin:1rem 0}
 .card{border:1px solid #ccc;border-radius:.5rem;padding:.5rem .9rem;min-width:9rem}
 .card b{display:block;font-size:1.4rem} .strip{margin:.4rem 0 1.4rem;break-inside:avoid}
-.strip svg{width:100%;height:auto;display:block} .rejected td{color:#777;text-decoration:line-through}
+.strip svg{width:100%;height:auto;display:block}
+.amendment{border-left:4px solid #c62828;padding-left:.6rem} .rejected td{color:#777;text-decoration:line-through}
 @page{margin:12mm}
 @media print{body{margin:0;max-width:none;font-size:10pt} h2{break-after:avoid} tr{break-inside:avoid}}
 """
@@ -119,13 +123,18 @@ def _table(rows: list[list], head: list[str], row_class: list[str] | None = None
     return f"<table><tr>{th}</tr>{body}</table>"
 
 
-def html_report(analysis, title: str | None = None, people: dict | None = None, events=None) -> str:
+def html_report(analysis, title: str | None = None, people: dict | None = None, events=None, *,
+                audit=None, amendment: dict | None = None) -> str:
     """The whole report as one HTML string (UTF-8, self-contained).
 
     ``people``: patient and reviewer fields (keys of :data:`PEOPLE_FIELDS`);
     ``events``: the events to list (default ``analysis.events``), e.g. with the
     reviewer's ``decision`` column (rejected events are listed struck through
-    and get no strip).
+    and get no strip); ``audit``: the study's audit trail (a DataFrame with
+    columns at, who, action, target, old, new), printed last, so that the
+    report shows who changed what; ``amendment``: when this report replaces a
+    signed one, ``{"number", "signed_by", "signed_at", "sha256"}`` of it,
+    printed at the top.
     """
     rec = analysis.record
     v = analysis.vitals or {}
@@ -137,6 +146,9 @@ def html_report(analysis, title: str | None = None, people: dict | None = None, 
            f"<style>{_CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
            f"<p class='muted'>Generated {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by ecg-lstm. "
            "Automated analysis; it does not replace review by a clinician.</p>"]
+    amended = amendment_text(amendment)
+    if amended:
+        out.append(f"<p class='amendment'><b>{html.escape(amended)}</b></p>")
     filled = people_rows(people)
     if filled:
         out.append("<h2>Patient and review</h2>" + _table(filled, ["field", "value"]))
@@ -173,6 +185,9 @@ def html_report(analysis, title: str | None = None, people: dict | None = None, 
             out.append(f"<div class='strip'><h3>{html.escape(str(r.type))} at {hms(r.start_s)}</h3>"
                        + svg_strip(ecg, rec.fs, start, min(rec.duration_s, start + STRIP_S), samples, labels,
                                    mark=(r.start_s, r.end_s)) + "</div>")
+    trail = audit_rows(audit)
+    if trail:
+        out.append("<h2>Audit trail</h2>" + _table(trail, AUDIT_HEAD))
     out.append("</body></html>")
     return "\n".join(out)
 

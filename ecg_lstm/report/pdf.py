@@ -11,10 +11,13 @@ import numpy as np
 
 from ..beats.aami import CLASSES
 from .content import (
+    AUDIT_HEAD,
     CLASS_NAMES,
     EVENT_HEAD,
     MAX_FIELD_CHARS,
     PAPER_MM,
+    amendment_text,
+    audit_rows,
     event_rows,
     hms,
     people_rows,
@@ -31,11 +34,17 @@ _MM = 1 / 25.4  # inches per mm
 MARGIN_MM = 12.0
 STRIPS_PER_PAGE = 4
 EVENT_ROWS_PER_PAGE = 40
+AUDIT_ROWS_PER_PAGE = 40
+#: Audit trail columns: mm from the left margin, and characters that fit each at 7 pt.
+AUDIT_COLS_MM = (0, 30, 62, 94, 126)
+AUDIT_COL_CHARS = (19, 20, 20, 20, 44)
 
 
 def pdf_report(analysis, paper: str = "A4", title: str | None = None, people: dict | None = None,
-               events=None) -> bytes:
-    """The report as a PDF (``paper``: "A4" or "Letter"); the same content as :func:`html_report`.
+               events=None, *, audit=None, amendment: dict | None = None) -> bytes:
+    """The report as a PDF (``paper``: "A4" or "Letter"); the same content as :func:`html_report`
+    (``audit`` and ``amendment`` as there: the audit trail on the last pages, the amendment line
+    under the title).
 
     Strips are drawn at 25 mm/s and 10 mm/mV exactly and span the page width
     inside the margins (186 mm on A4, 192 mm on Letter: 7.4 and 7.7 s), each
@@ -60,6 +69,9 @@ def pdf_report(analysis, paper: str = "A4", title: str | None = None, people: di
         y = _pdf_text(fig, ph, title, [], top_mm=MARGIN_MM, size=16, bold=True)
         y = _pdf_text(fig, ph, f"Generated {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by ecg-lstm. Automated "
                       "analysis; it does not replace review by a clinician.", [], top_mm=y + 2, size=8)
+        amended = amendment_text(amendment)
+        if amended:
+            y = _pdf_text(fig, ph, amended, [], top_mm=y + 2, size=9, bold=True)
         counts = (analysis.vitals or {}).get("beat_counts") or {c: 0 for c in CLASSES}
         for head, rows in (("Patient and review", people_rows(people)), ("Record", record_rows(analysis)),
                            ("Vitals", vitals_rows(analysis)),
@@ -82,6 +94,12 @@ def pdf_report(analysis, paper: str = "A4", title: str | None = None, people: di
                 for j, r in enumerate(strips[k:k + STRIPS_PER_PAGE]):
                     _pdf_strip(fig, analysis, r, pw, ph, j)
                 pdf.savefig(fig)
+        trail = audit_rows(audit)
+        for k in range(0, len(trail), AUDIT_ROWS_PER_PAGE):
+            fig = Figure(figsize=(pw * _MM, ph * _MM))
+            _pdf_audit(fig, pw, ph, trail[k:k + AUDIT_ROWS_PER_PAGE],
+                       f"Audit trail ({k + 1}-{min(k + AUDIT_ROWS_PER_PAGE, len(trail))} of {len(trail)} entries)")
+            pdf.savefig(fig)
     return buf.getvalue()
 
 
@@ -116,6 +134,18 @@ def _pdf_events(fig, pw, ph, rows, head) -> None:
             text = str(v)[:60] if c == cols[-1] else str(v)
             fig.text((MARGIN_MM + c) / pw, 1 - y / ph, text, fontsize=7, va="top",
                      color="#777" if r[5] == "rejected" else "#111")
+
+
+def _pdf_audit(fig, pw, ph, rows, head) -> None:
+    """One page of the audit trail; cells cut to their column (the HTML report has them longer).
+    Drawn literally, as the patient fields are: ``$`` escaped, no TeX."""
+    fig.text(MARGIN_MM / pw, 1 - MARGIN_MM / ph, head, fontsize=12, fontweight="bold", va="top")
+    y = MARGIN_MM + 9
+    for line, bold in [(AUDIT_HEAD, True)] + [(r, False) for r in rows]:
+        for c, n, v in zip(AUDIT_COLS_MM, AUDIT_COL_CHARS, line):
+            fig.text((MARGIN_MM + c) / pw, 1 - y / ph, plain_field(v, n).replace("$", r"\$"), fontsize=8 if bold else 7,
+                     fontweight="bold" if bold else "normal", va="top", usetex=False)
+        y += 6.0
 
 
 def _pdf_strip(fig, analysis, r, pw, ph, j) -> None:

@@ -151,8 +151,8 @@ def load_corrections(rev: dict, plain, data: bytes | None, file_name: str) -> Lo
     (an error) says why. ``data`` None: a zip member that could not be unpacked within the limits.
     """
     if rev["corrections"]:
-        return Loaded(f"This session's {len(rev['corrections'])} corrections of the record are kept; "
-                      f"{file_name} was not loaded over them.")
+        return Loaded(f"The {len(rev['corrections'])} corrections of the record already made (this session's, or "
+                      f"saved in its study) are kept; {file_name} was not loaded over them.")
     if data is None:
         return Loaded(f"{file_name} was not unpacked from the zip: it is encrypted, damaged, or larger than "
                       f"the corrections of any record could need ({MAX_COR_BYTES:,} bytes). {WITHOUT}", error=True)

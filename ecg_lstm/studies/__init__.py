@@ -6,12 +6,14 @@
 - :mod:`.store`: :class:`StudyStore`: add, list, open, delete studies;
 - :mod:`.actions`: what a reviewer does (corrections, event decisions, report fields, status,
   sign-off), each saved as it is made with its audit entry;
+- :mod:`.intake`: a record on disk as the files a study keeps (the command line, a batch);
 - :mod:`.export`: a study's files for elsewhere (corrections, events, report, audit trail).
 """
 from __future__ import annotations
 
+from .actions import HOLD_S
 from .db import DB_ENV, FILES_ENV, StoreError, default_folder, default_url
-from .store import HOLD_S, StudyStore, manifest, summary_of
+from .store import StudyStore, manifest, summary_of
 from .tables import STATUSES
 
 __all__ = ["DB_ENV", "FILES_ENV", "HOLD_S", "STATUSES", "StoreError", "StudyStore", "default_folder", "default_url",

@@ -63,6 +63,8 @@ def _click_key(driver, key: str) -> None:
 def _open_tab(driver, label: str) -> None:
     tab = browser.wait_for(driver, lambda d: [t for t in d.find_elements("css selector", "[role=tab]")
                                               if t.text.strip() == label], 30, f"the {label} tab")[0]
+    # Centred first: at the top of the window the page's navigation bar would take the click.
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tab)
     tab.click()
 
 
@@ -118,7 +120,7 @@ def test_review_session_in_browser(driver, mitdb_dir, tmp_path, shots):
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     empty = tmp_path / "no-samples"
     empty.mkdir()
-    with browser.serve(env={"ECG_DATA_DIR": str(empty)}) as url:
+    with browser.serve(env={"ECG_DATA_DIR": str(empty), "ECG_STUDY_FILES": str(tmp_path / "studies")}) as url:
         driver.get(url)
         browser.wait_ready(driver, timeout_s=60)
         browser.upload(driver, files)
@@ -143,8 +145,9 @@ def test_review_session_in_browser(driver, mitdb_dir, tmp_path, shots):
         assert len(beats) > 0 and set(beats) == {"V"} and '"' in ann.symbol
         assert browser.errors_on_page(driver) == []
 
-        # A new session: the record with its corrections.
-        driver.get(url)
+    # Another computer (a study store of its own): the record opened with its .cor file.
+    with browser.serve(env={"ECG_DATA_DIR": str(empty), "ECG_STUDY_FILES": str(tmp_path / "elsewhere")}) as other:
+        driver.get(other)
         browser.wait_ready(driver, timeout_s=60)
         browser.upload(driver, files + [cor])
         browser.wait_for(driver, browser.results_shown, timeout_s=120, what="the record with its corrections")
@@ -152,6 +155,8 @@ def test_review_session_in_browser(driver, mitdb_dir, tmp_path, shots):
                          "the note on the loaded corrections")
         _shot(driver, shots, "4_reopened_with_corrections.png")
         assert browser.errors_on_page(driver) == []
+
+    with browser.serve(env={"ECG_DATA_DIR": str(empty)}) as url:
 
         # Record text is plain text: a lead name holding a Markdown image is not fetched.
         server, hits = _fetch_counter()

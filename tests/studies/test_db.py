@@ -1,5 +1,6 @@
 """Opening the study database: created 0600, migrated on start-up from the previous schema
-(``ecg_lstm.studies.migrations.versions.v0001_studies`` to ``v0002_sign_off``, through
+(``ecg_lstm.studies.migrations.versions.v0001_studies`` to
+``ecg_lstm.studies.migrations.versions.v0002_sign_off``, through
 ``ecg_lstm.studies.migrations.env``), a foreign or corrupt file refused and left as it is, a
 server that cannot be reached named, a full disk refusing the action with the saved state intact.
 Content-addressed files: ``ecg_lstm.studies.blobs``."""

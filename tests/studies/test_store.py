@@ -1,4 +1,4 @@
-"""The study store on SQLite and on PostgreSQL (the same tests on both): add, reopen, every
+"""The study store (``ecg_lstm.studies.store``) on SQLite and on PostgreSQL (the same tests on both): add, reopen, every
 action saved with its audit entry, sign-off and amendments, delete leaving nothing."""
 from __future__ import annotations
 
