@@ -66,6 +66,7 @@ KEYS: dict[str, str] = {
                      "studies_session).",
     "record_page": "The Record page (st.Page), where the Studies page opens a study (app -> worklist).",
     "study_status": "The Study tab's status choice (widget; set from the store each run).",
+    "study_label": "The Study tab's label box (widget; set from the store each run).",
     "worklist_table": "Selection in the Studies page's table (widget; worklist).",
     # --- the selected beat and the trace window
     "selected_beat": "Row of analysis.beats selected (a click on the trace, the review list, the explain panel) "

@@ -178,6 +178,10 @@ def save_fields(fields: dict[str, str]) -> bool:
     return _guarded(lambda s, sid: s.set_fields(sid, who(), fields))
 
 
+def set_label(label: str) -> bool:
+    return _guarded(lambda s, sid: s.set_label(sid, who(), label))
+
+
 def set_status(status: str) -> bool:
     return _guarded(lambda s, sid: s.set_status(sid, who(), status))
 

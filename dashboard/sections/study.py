@@ -56,8 +56,10 @@ def render(analysis) -> None:
                              "on it: each change is saved, the later one stays for the same beat, and the trail "
                              "below shows both."), icon=":material/group:")
     c = st.columns([2, 2, 3])
-    c[0].markdown(f"**Study {sid}** · {md_escape(row['label'])}" +
-                  (f" · amendment {row['amendment']}" if row["amendment"] else ""))
+    st.session_state["study_label"] = row["label"]
+    c[0].text_input(f"Study {sid}" + (f" · amendment {row['amendment']}" if row["amendment"] else "") + ": label",
+                    key="study_label", max_chars=200, on_change=_label_changed,
+                    help="The study's name in the worklist, as you choose it (e.g. a ward and a bed).")
     statuses = ["new", "in review", "reviewed"]
     if row["status"] == "signed":
         c[1].markdown("**Status: signed**")
@@ -68,6 +70,10 @@ def render(analysis) -> None:
     _signed(s, sid)
     st.markdown("**Audit trail** · every action on this study, who and when; never edited")
     st.dataframe(audit_table(s.audit_trail(sid)), hide_index=True, width="stretch", key="study_audit")
+
+
+def _label_changed() -> None:
+    studies_session.set_label(st.session_state["study_label"])
 
 
 def _status_changed() -> None:

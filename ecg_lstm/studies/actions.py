@@ -135,6 +135,16 @@ class Actions:
             self._audit(c, sid, who, "report fields", ", ".join(sorted(changed)),
                         {k: have.get(k, "") for k in changed}, changed)
 
+    def set_label(self, sid: int, who: str, label: str) -> None:
+        """Rename the study (its label in the worklist: the user's choice, e.g. a ward and a bed)."""
+        label = " ".join(str(label).split())[:200]
+        if not label:
+            raise StoreError("a study's label cannot be empty")
+        with self._begin() as c:
+            row = self._touch(c, sid, who, label=label)
+            if row["label"] != label:
+                self._audit(c, sid, who, "label", label, row["label"], label)
+
     def set_status(self, sid: int, who: str, status: str) -> None:
         """Set the status ("new", "in review", "reviewed"); "signed" only through :meth:`sign`."""
         if status not in STATUSES or status == "signed":

@@ -179,3 +179,34 @@ def test_store_that_cannot_open_leaves_the_page_working(monkeypatch, cuts, tmp_p
         assert foreign.read_bytes() == b"these are someone's notes, not a database" * 20
     finally:
         studies_session._open_store.clear()
+
+
+def test_refused_save_is_undone_on_the_page(monkeypatch, cuts, fresh_store):
+    """A change the store cannot save (a full disk, the server gone) is refused: the page says so
+    and shows the state last saved."""
+    from ecg_lstm.studies import StoreError, StudyStore
+
+    at = _review_tab(_open(_session(monkeypatch), _files(cuts / "c232")))
+    sid = at.session_state["study_id"]
+    before = at.session_state["analysis"].beats["label"].copy()
+
+    def full(*args, **kwargs):
+        raise StoreError("the change was not saved (database or disk is full); the study is as it was before it")
+
+    monkeypatch.setattr(StudyStore, "save_review", full)
+    at.button(key="template_as_V").click()
+    at = _run(at)
+    assert any("disk is full" in e.value for e in at.error)
+    rev = at.session_state["reviews"][at.session_state["record_key"]]
+    assert rev["corrections"] == {} and list(at.session_state["analysis"].beats["label"]) == list(before)
+    assert _store().review(sid)["corrections"] == {}
+
+
+def test_studies_added_on_the_command_line_are_in_the_worklist(monkeypatch, cuts, fresh_store, capsys):
+    from ecg_lstm.commands.main import main
+
+    assert main(["studies", "add", str(cuts / "c208"), str(cuts / "c232"), "--who", "night batch"]) == 0
+    page = _worklist(_session(monkeypatch))
+    table = page.dataframe(key="worklist_table").value
+    assert sorted(table["record"]) == ["c208", "c232"] and set(table["status"]) == {"new"}
+    assert (table["corrections"] == 0).all() and (table["length"] == "0:02:00").all()

@@ -106,6 +106,17 @@ def test_bad_values_are_refused(store, record_100):
     assert store.version(sid) == 1  # nothing was saved
 
 
+def test_label_is_the_users_choice(store, record_100):
+    files, analysis = record_100
+    sid = store.add(files, analysis, who="A")
+    store.set_label(sid, "A", "  Ward 3,   bed 2 ")
+    assert store.get(sid)["label"] == "Ward 3, bed 2"
+    entry = store.audit_trail(sid).iloc[-1]
+    assert entry["action"] == "label" and entry["old"] == "s100" and entry["new"] == "Ward 3, bed 2"
+    with pytest.raises(StoreError, match="empty"):
+        store.set_label(sid, "A", "   ")
+
+
 def test_filters(store, record_100):
     files, analysis = record_100
     a = store.add(files, analysis, who="A", label="Holter Smith")
