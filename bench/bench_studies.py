@@ -5,7 +5,8 @@ Measures, on this machine, for each database:
     read from them and its saved analysis loaded: what the Studies page does before the trace;
     and the same through the page (Streamlit's AppTest: the Studies page's Open to the record
     page drawn, server side, without a browser);
-  * a correction on the 24 h study: the action saved (one transaction, audit entry included);
+  * a correction on the 24 h study: the action saved (one transaction, audit entry included),
+    the analysis with the new labels kept beside it (so that reopening needs no relabelling);
     and, once (it does not depend on the database), the recompute the page then does (labels,
     vitals, rhythm, events) with its one-time adapter build;
   * 1,000 studies: the worklist query, and the Studies page drawn (AppTest).
@@ -166,6 +167,12 @@ def main(argv=None) -> int:
                                       summary=summary_of(relabelled))
 
                 r["save_correction_ms"] = round(1000 * median_time(correct, 9), 1)
+                # As the page does after a save: the analysis with the review's labels kept with it.
+                from ecg_lstm.review import signature
+
+                t0 = time.perf_counter()
+                store.keep_reviewed_analysis(sid, signature(store.review(sid)), relabelled)
+                r["keep_reviewed_analysis_s"] = round(time.perf_counter() - t0, 2)
                 clone_studies(store, sid, args.worklist - 1)
                 r["worklist_query_ms"] = round(1000 * median_time(lambda: store.list(), 5), 1)
                 r["studies"] = store.count()
@@ -173,7 +180,8 @@ def main(argv=None) -> int:
                 store.close()
             out[backend] = r
             print(f"{backend}: add {r['add_24h_s']} s · open stored 24 h {r['open_stored_24h_s']} s (library), "
-                  f"{r['open_in_page_s']} s (page, server side) · save a correction {r['save_correction_ms']} ms · "
+                  f"{r['open_in_page_s']} s (page, server side) · save a correction {r['save_correction_ms']} ms "
+                  f"(+ {r['keep_reviewed_analysis_s']} s keeping the relabelled analysis) · "
                   f"{r['studies']:,} studies: query {r['worklist_query_ms']} ms, page {r['worklist_page_s']} s")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "studies.json").write_text(json.dumps(out, indent=2))

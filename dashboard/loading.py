@@ -269,7 +269,7 @@ def _keep_local(path: Path, analysis, label: str, fs, reference_beats: bool, whe
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
-def _stored(sid: int, key: str, fs: float | None):
+def _stored(store_url: str, sid: int, key: str, fs: float | None):
     """The record of study ``sid`` read from its stored files, with its saved analysis (analysed again,
     and saved, when the saved one cannot be used)."""
     from ecg_lstm.saved_analysis import SavedAnalysisError
@@ -294,7 +294,7 @@ def open_stored(sid: int) -> bool:
         key = "study-" + row["manifest"][:20]  # the files' and options' hash, as a digest of them would be
         if key == st.session_state.get("analysis_key") and studies_session.study_id() == sid:
             return True
-        result = _stored(sid, key, options.get("fs"))
+        result = _stored(s.url, sid, key, options.get("fs"))
     except ECGError as e:
         _fail("study", e)
         return False

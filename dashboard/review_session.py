@@ -42,6 +42,9 @@ def adapter(record_key: str, _plain):
 def relabelled(record_key: str, sig: str, _plain, _rev: dict | None, as_shipped: bool = False):
     """The analysis of the record with the reviewed (and adapted) labels, once per record and
     signature of its corrections (``sig``: ``ecg_lstm.review.signature``)."""
+    saved = studies_session.reviewed_analysis(sig, _plain.record)  # the study's, saved with this review
+    if saved is not None:
+        return saved
     _, rhythm, _ = loading.models()
     return review_model.relabelled_analysis(_plain, adapter(record_key, _plain), _rev, rhythm, as_shipped)
 
@@ -90,7 +93,7 @@ def sync() -> None:
                         state["labels_as_shipped"], as_shipped, sig = False, False, ""
         else:
             state["analysis"] = plain
-        if not studies_session.save_review(rev, state["analysis"]):  # refused (disk full...): back to the saved
+        if not studies_session.save_review(rev, state["analysis"], sig):  # refused (disk full...): back to the saved
             rev["corrections"], rev["adapted"] = (dict(x) if isinstance(x, dict) else x
                                                   for x in studies_session.saved_review())
             rev["history"].clear()

@@ -124,10 +124,11 @@ def refresh() -> None:
                                 (f" (by {holder[0]})" if holder else "") + "; its latest state is shown.")
 
 
-def save_review(rev: dict, analysis) -> bool:
+def save_review(rev: dict, analysis, signature: str = "") -> bool:
     """Save the change of ``rev`` since the last save (``study_saved``), named by the action the page
-    set (``review_action``), with the worklist summary of ``analysis``. False when the store refused
-    it: the caller goes back to the saved state (``study_saved``)."""
+    set (``review_action``), with the worklist summary of ``analysis``, which is kept too (under the
+    review's ``signature``: reopening the study then needs no relabelling). False when the store
+    refused it: the caller goes back to the saved state (``study_saved``)."""
     from ecg_lstm.studies import summary_of
 
     state, sid, s = st.session_state, study_id(), store()
@@ -145,7 +146,20 @@ def save_review(rev: dict, analysis) -> bool:
         state["review_error"] = f"{e}. The last change is undone on the page too."
         return False
     state["study_saved"] = after
+    if signature:
+        try:
+            s.keep_reviewed_analysis(sid, signature, analysis)
+        except ECGError:
+            pass  # only a shortcut for the next opening: the review itself is saved
     return True
+
+
+def reviewed_analysis(signature: str, record):
+    """The current study's analysis saved with the review of this ``signature``, or None."""
+    sid, s = study_id(), store()
+    if sid is None or s is None or not signature:
+        return None
+    return s.reviewed_analysis(sid, signature, record)
 
 
 def saved_review() -> tuple[dict, bool]:

@@ -166,6 +166,26 @@ class StudyStore(Actions):
         """Save ``analysis`` as the study's analysis (after it had to be made again)."""
         self._write(lambda: save_analysis(analysis, self.analysis_folder(sid)))
 
+    def keep_reviewed_analysis(self, sid: int, signature: str, analysis) -> None:
+        """Save the analysis with the review's labels (``signature``: ``ecg_lstm.review.signature``
+        of the review it holds), so that opening the study again shows it without relabelling."""
+        folder = self.analysis_folder(sid) / "reviewed"
+        self._write(lambda: save_analysis(analysis, folder))
+        self._write(lambda: (folder / "signature").write_text(signature))
+
+    def reviewed_analysis(self, sid: int, signature: str, record):
+        """The analysis saved by :meth:`keep_reviewed_analysis` for this ``signature``; None when there
+        is none for it (the review changed since, or it cannot be read)."""
+        from ..saved_analysis import SavedAnalysisError
+
+        folder = self.analysis_folder(sid) / "reviewed"
+        try:
+            if (folder / "signature").read_text() != signature:
+                return None
+            return load_analysis(folder, record)
+        except (OSError, SavedAnalysisError):
+            return None
+
     def review(self, sid: int) -> dict:
         """The study's review as ``ecg_lstm.review`` keeps it: corrections {sample: label}, adapted,
         and the study's version it was read at."""

@@ -78,7 +78,13 @@ def test_review_survives_the_session(monkeypatch, cuts, fresh_store):
     at = _run(at)
     assert store.get(sid)["report_fields"]["patient_id"] == "P-0042"
 
-    # The tab is closed; a new session opens the same record: everything is there.
+    # The tab is closed; a new session opens the same record: everything is there, the labels
+    # from the analysis saved with the review (no relabelling).
+    from dashboard import review_session
+    from ecg_lstm import review
+
+    review_session.relabelled.clear()
+    monkeypatch.setattr(review, "relabelled_analysis", lambda *a, **k: pytest.fail("relabelled again"))
     again = _open(_session(monkeypatch, "B. Tech"), _files(cuts / "c208"))
     assert again.session_state["study_id"] == sid
     rev = again.session_state["reviews"][again.session_state["record_key"]]
