@@ -268,10 +268,12 @@ def _keep_local(path: Path, analysis, label: str, fs, reference_beats: bool, whe
                                study_options(fs=fs, reference_beats=reference_beats))
 
 
-@st.cache_data(max_entries=2, show_spinner=False)
+@st.cache_resource(max_entries=2, show_spinner=False)
 def _stored(store_url: str, sid: int, key: str, fs: float | None):
     """The record of study ``sid`` read from its stored files, with its saved analysis (analysed again,
-    and saved, when the saved one cannot be used)."""
+    and saved, when the saved one cannot be used). A resource, not data: shared by the sessions that
+    open the study, never copied (a copy of a 24 h signal per opening took longer than reading it);
+    the page never changes an analysis in place (corrections make a new one)."""
     from ecg_lstm.saved_analysis import SavedAnalysisError
 
     s = studies_session.store()

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import RecordError
+from ..io.read import FILE_SUFFIXES
 
-#: File types a folder tree is searched for (a WFDB record is found by its header).
-RECORD_SUFFIXES = (".hea", ".edf", ".csv")
+#: File types a folder tree is searched for (a WFDB record is found by its header; the others are
+#: single-file records: EDF, CSV, ISHNE .ecg, DICOM .dcm, HL7 aECG / Philips .xml).
+RECORD_SUFFIXES = (".hea", *FILE_SUFFIXES)
 _DB_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
@@ -31,7 +33,7 @@ def find_records(sources: list[str], *, download_dir: str | Path = "data", exclu
                  progress: bool | None = None, follow_links: bool = False) -> list[RecordTask]:
     """Record tasks of every source, in a stable order.
 
-    A source is a folder (searched recursively for ``.hea``, ``.edf`` and ``.csv``;
+    A source is a folder (searched recursively for ``.hea`` and the single-file record types);
     links to folders are not followed unless ``follow_links``, which follows them
     once each, loops included, so that a walk stays inside its sources and ends),
     a text file listing one record path per line (``#`` starts a comment; relative
@@ -106,7 +108,7 @@ def _folder(root: Path, exclude: str | Path | None, follow_links: bool = False) 
                 rel = rel.with_suffix("")
             out.append(RecordTask(f"{root.resolve().name}/{rel}", str(path)))
     if not out:
-        raise RecordError(f"no records (.hea, .edf, .csv) found under {root}")
+        raise RecordError(f"no records ({', '.join(RECORD_SUFFIXES)}) found under {root}")
     return out
 
 
@@ -132,7 +134,8 @@ def _list_file(path: Path) -> list[RecordTask]:
         rec = Path(entry) if Path(entry).is_absolute() else path.parent / entry
         if rec.is_file() and rec.suffix.lower() not in RECORD_SUFFIXES + (".dat",):
             raise RecordError(f"{path}, line {number}: {entry!r} is a {rec.suffix or 'plain'} file, not "
-                              "a record (a WFDB record path without extension or its .hea, an .edf or a .csv file)")
+                              "a record (a WFDB record path without extension or its .hea, or a "
+                              f"{', '.join(FILE_SUFFIXES)} file)")
         rid = PurePosixPath(entry.replace("\\", "/"))
         if rid.suffix.lower() in RECORD_SUFFIXES + (".dat",):
             rid = rid.with_suffix("")

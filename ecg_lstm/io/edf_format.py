@@ -15,7 +15,9 @@ a file cut short, longer, or with trailing bytes is refused here), the
 sampling rate, the length and the decoded size. Only the ECG channels are kept,
 at their common rate; "EDF Annotations" text becomes
 :class:`~ecg_lstm.io.record.Annotations` (a WFDB beat code as the symbol when the
-text is one, else ``"``, the WFDB note code; the text is the aux note).
+text is one, else ``"``, the WFDB note code; the text is the aux note), and every
+annotation as written, with its duration, goes to ``metadata["edf_annotations"]``
+as ``[onset_s, duration_s or None, text]`` (written by :mod:`.edf_export`).
 """
 from __future__ import annotations
 
@@ -171,6 +173,9 @@ def read_edf(path: Path, *, annotator: str | None = "atr", max_hours: float = 48
             meta.setdefault("warnings", []).append(msg)
         texts = [a.text.strip() for a in found_ann]
         onsets = [a.onset for a in found_ann]
+        if found_ann:  # every annotation as written: (onset s, duration s or None, text)
+            meta["edf_annotations"] = [[float(a.onset), None if a.duration is None else float(a.duration), t]
+                                       for a, t in zip(found_ann, texts)]
         if any(texts):
             sample = np.round(np.asarray(onsets, dtype=np.float64) * fs).astype(np.int64)
             keep = (sample >= 0) & (sample < n) & np.array([bool(t) for t in texts])

@@ -1,4 +1,5 @@
-"""Reading ECG records: WFDB, EDF/EDF+ and CSV into one :class:`Record` type.
+"""Reading ECG records: WFDB, EDF/EDF+, CSV, ISHNE Holter, DICOM waveform, HL7 aECG and
+Philips Sierra XML into one :class:`Record` type.
 
 :func:`read_record` reads a file from disk, :func:`read_record_from_files`
 reads uploaded bytes. Both validate once, at this boundary, and raise the
@@ -58,14 +59,18 @@ from .limits import (
 from .limits import max_signal_mb as _limit_mb
 from .record import Record, select_lead
 
+#: Single-file record types, by extension (a WFDB record is a .hea header with its .dat files).
+FILE_SUFFIXES = (".edf", ".csv", ".ecg", ".dcm", ".xml")
 #: What read_record accepts, for error messages.
-ACCEPTED = "a WFDB record (path without extension; .hea + .dat, optional .atr), an .edf or a .csv file"
+ACCEPTED = ("a WFDB record (path without extension; .hea + .dat, optional .atr), an .edf, a .csv, an ISHNE "
+            "Holter .ecg, a DICOM waveform .dcm, or an HL7 aECG / Philips Sierra .xml file")
 
 
 def read_record(path: str | Path, *, lead: str | int | None = None, annotator: str | None = "atr",
                 fs: float | None = None, max_hours: float = DEFAULT_MAX_HOURS,
                 max_signal_mb: float | None = None) -> Record:
-    """Read a WFDB record (path without extension, or its .hea), an .edf or a .csv file.
+    """Read a WFDB record (path without extension, or its .hea), or an .edf, .csv, .ecg (ISHNE),
+    .dcm (DICOM waveform) or .xml (HL7 aECG or Philips Sierra, told apart by their root element) file.
 
     Parameters
     ----------
@@ -75,7 +80,7 @@ def read_record(path: str | Path, *, lead: str | int | None = None, annotator: s
     annotator : WFDB annotation extension to read if present ("atr"); None reads none.
         EDF+ annotations are read unless it is None. A damaged annotation file is
         left out, with the reason in ``metadata["annotation_error"]``.
-    fs : sampling rate in Hz, for a CSV without a time column (WFDB and EDF files
+    fs : sampling rate in Hz, for a CSV without a time column (the other formats
         state their own rate; it is not used for them).
     max_hours : longest record accepted, in hours; checked from the header before reading.
     max_signal_mb : largest decoded signal accepted, in MB (samples x leads x 8 bytes);
@@ -100,6 +105,8 @@ def read_record(path: str | Path, *, lead: str | int | None = None, annotator: s
             rec = read_edf(_existing(path), annotator=annotator, max_hours=max_hours, max_signal_mb=limit_mb)
         elif suffix == ".csv":
             rec = read_csv(_existing(path), fs=fs, max_hours=max_hours, max_signal_mb=limit_mb)
+        elif suffix in FILE_SUFFIXES:
+            rec = _read_other(_existing(path), suffix, max_hours=max_hours, max_signal_mb=limit_mb)
         elif path.is_file() and not path.with_name(path.name + ".hea").is_file():
             raise UnsupportedFormatError(f"{path.name}: unsupported file type; accepted: {ACCEPTED}")
         else:
@@ -111,8 +118,33 @@ def read_record(path: str | Path, *, lead: str | int | None = None, annotator: s
                           "lower max_signal_mb / ECG_MAX_SIGNAL_MB so that it is refused cleanly") from e
     except Exception as e:  # anything unforeseen inside numpy/pandas/wfdb: name the file, keep the cause
         raise MalformedRecordError(f"{path.name}: the file cannot be read ({type(e).__name__}: {e}); "
-                                   "check that it is a complete WFDB, EDF or CSV record") from e
+                                   "check that it is a complete record of one of the accepted formats") from e
     return _finish(rec, lead)
+
+
+def _read_other(path: Path, suffix: str, **limits) -> Record:
+    """The formats added to WFDB, EDF and CSV: ISHNE, DICOM, and the two XML formats by root element."""
+    if suffix == ".ecg":
+        from .ishne_format import read_ishne
+
+        return read_ishne(path, **limits)
+    if suffix == ".dcm":
+        from .dicom_format import read_dicom
+
+        return read_dicom(path, **limits)
+    from .xml_guard import root_element
+
+    root = root_element(path)
+    if root == "AnnotatedECG":
+        from .hl7_aecg_format import read_hl7_aecg
+
+        return read_hl7_aecg(path, **limits)
+    if root == "restingecgdata":
+        from .sierra_format import read_sierra
+
+        return read_sierra(path, **limits)
+    raise UnsupportedFormatError(f"{path.name}: an XML file with root element <{root}> is not an ECG format read "
+                                 "here; accepted XML: HL7 aECG (<AnnotatedECG>) and Philips Sierra (<restingecgdata>)")
 
 
 def _existing(path: Path) -> Path:

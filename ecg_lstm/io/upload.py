@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import ECGError, MalformedRecordError, MissingFileError, RecordError, UnsupportedFormatError
 from .limits import DEFAULT_MAX_HOURS, check_header, check_size
 from .limits import max_signal_mb as limit
-from .read import read_record
+from .read import FILE_SUFFIXES, read_record
 from .record import Record
 from .tempfiles import private_tempdir, remove
 from .wfdb_header import MAX_HEADER_BYTES, channels_at_one_rate, parse_header
@@ -26,7 +26,7 @@ MAX_UNZIPPED_BYTES = 1 << 30
 #: Most files a zip may hold.
 MAX_ZIP_MEMBERS = 1000
 ACCEPTED = ("a WFDB record (.hea + .dat, optional annotation files such as .atr)", "a .zip of those",
-            "one .edf file", "one .csv file")
+            "one .edf, .csv, ISHNE .ecg, DICOM .dcm, or HL7 aECG / Philips .xml file")
 _IGNORED = {"RECORDS", "ANNOTATORS", "SHA256SUMS.txt", "LICENSE.txt", "README", "README.txt", "index.html"}
 
 
@@ -62,12 +62,13 @@ def read_files(files: dict[str, bytes], *, fs=None, annotator="atr", max_hours=4
 
 
 def _main_file(folder: Path, files: list[str]) -> str:
-    """The file to read in ``folder``: the one .edf or .csv, else the WFDB record name (header stem).
+    """The file to read in ``folder``: the one single-file record (.edf, .csv, .ecg, .dcm, .xml), else
+    the WFDB record name (header stem).
 
     Renames a header "X.HEA" to "X.hea" (wfdb looks for ".hea" in lower case).
     """
     lower = {n: n.lower() for n in files}
-    for ext in (".edf", ".csv"):
+    for ext in FILE_SUFFIXES:
         found = [n for n, low in lower.items() if low.endswith(ext)]
         if found:
             if len(found) > 1 or len(files) > 1:
@@ -203,7 +204,8 @@ def read_record_from_files(files: dict[str, bytes], *, fs: float | None = None, 
     """Read an uploaded record from ``{file name: bytes}``.
 
     Accepted: a WFDB record (.hea + .dat, optional annotation files), one .zip
-    holding those, one .edf or one .csv. The files go to a private temporary
+    holding those, or one .edf, .csv, .ecg (ISHNE), .dcm (DICOM) or .xml (HL7 aECG,
+    Philips Sierra) file. The files go to a private temporary
     folder (``ecg-lstm-upload-*``) that is removed before returning; see
     :mod:`ecg_lstm.io.tempfiles`. Other arguments as :func:`read_record`.
     """

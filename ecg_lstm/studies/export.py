@@ -60,8 +60,11 @@ def reviewed_analysis(store, sid: int, *, classifier=None, rhythm=None):
         store.keep_analysis(sid, plain)
     if not rev["corrections"]:
         return plain, rev
-    from ..review import record_adapter, relabelled_analysis
+    from ..review import record_adapter, relabelled_analysis, signature
 
+    saved = store.reviewed_analysis(sid, signature(rev), record)  # kept by the page with this review
+    if saved is not None:
+        return saved, rev
     return relabelled_analysis(plain, record_adapter(models.beat(), plain), rev, models.rhythm()), rev
 
 
