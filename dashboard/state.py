@@ -76,6 +76,8 @@ KEYS: dict[str, str] = {
     "trace_center_s": "Centre of the trace window, s (slider widget; set by loading, the paging buttons, clicks "
                       "in tables, the navigator and the review).",
     "trace_lead": "Lead shown on the trace (widget; trace_view).",
+    "trace_view_mode": "One lead, all leads stacked, or the 12-lead layout (widget; trace_view, records of three "
+                       "leads or more).",
     "trace_width_s": "Width of the trace window, s (widget; read by the paging buttons).",
     "nav_chart": "Selection on the whole-record navigator: a click there moves the window (widget; trace_view).",
     "ecg_chart": "Selection on the trace: a click on a beat selects it (widget; trace_view).",

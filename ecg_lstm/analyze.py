@@ -21,6 +21,7 @@ from .findings.events import detect_events
 from .findings.hrv import hrv_applicability
 from .findings.vitals import ecg_vitals
 from .io.record import Record
+from .signal.lead_fusion import MIN_LEADS, fused_peaks, fusion_leads
 from .signal.peaks import ecg_peaks
 from .signal.quality import noisy_share_pct, signal_quality
 from .signal.rate_check import rate_plausibility
@@ -148,7 +149,10 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     if reference_beats:
         peaks, source = reference_beat_samples(record), "reference"
     else:
-        peaks, _ = ecg_peaks(ecg, fs)
+        # Three ECG leads or more: a beat seen on any two of them counts (signal.lead_fusion).
+        fused = fusion_leads(record.lead_names, record.units, idx)
+        peaks = ecg_peaks(ecg, fs)[0] if len(fused) == 1 else \
+            fused_peaks(record.signal, fs, record.lead_names, record.units, idx)[0]
         if gaps is not None:  # no beat is invented where the signal was missing (50 ms or more;
             # a bridged shorter gap, e.g. one empty CSV cell in seven, cannot hide or fake a QRS)
             peaks = peaks[~long_runs(gaps, max(1, int(0.05 * fs)))[peaks]]
@@ -159,6 +163,9 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
 
     beats = pd.DataFrame({"sample": peaks, "time_s": peaks / fs})
     model = {}
+    if not reference_beats and len(fused) > 1:
+        model["beat_detection"] = (f"leads {', '.join(record.lead_names[i] for i in fused)}: a beat seen on "
+                                   f"{MIN_LEADS} of them counts")
     step(0.1, "classifying beats")
     if classifier is not None:
         clf = _default_classifier() if isinstance(classifier, str) else classifier
@@ -202,7 +209,7 @@ def relabel(analysis: Analysis, labels, probs, name: str, rhythm="default") -> A
     beats["confidence"] = probs.max(axis=1) if len(probs) else np.zeros(0)
     for j, c in enumerate(CLASSES):
         beats[f"p_{c}"] = probs[:, j]
-    model = {"beat_classifier": name}
+    model = {"beat_classifier": name, **{k: analysis.model[k] for k in ("beat_detection",) if k in analysis.model}}
     ecg, _ = bridge_gaps(analysis.record.signal[:, analysis.lead_index])
     return _summarise(analysis.record, analysis.lead_index, analysis.beat_source, beats, analysis.quality, ecg,
                       labelled=True, rhythm=rhythm, model=model, warnings=analysis.warnings)

@@ -148,6 +148,7 @@ def render(analysis) -> None:
                   width="stretch", shortcut="Right")
     idx = rec.lead_index(lead)
     ecg = rec.signal[:, idx]
+    view = _view(rec)
     chart_slot = st.container()  # the ECG window goes above the navigator, drawn once the centre is known
     # The navigator's figure is the same on every run for a record and lead, so the browser
     # does not redraw it when the window moves; the slider under it marks the window.
@@ -158,6 +159,9 @@ def render(analysis) -> None:
     top[6].markdown(f"<div style='padding-top:2rem'>{hms(round(centre))}</div>", unsafe_allow_html=True)
     start = max(0.0, min(centre - width / 2, duration - width))
     end = min(duration, start + width)
+    if view != "One lead":
+        _all_leads(chart_slot, analysis, start, end, view, gain, speed)
+        return
     selected = st.session_state.get("selected_beat")
     fig = trace.ecg_paper(ecg, rec.fs, start, end, beats=analysis.beats, lead_name=html.escape(lead),
                           unit=html.escape(rec.units[idx]),
@@ -178,7 +182,39 @@ def render(analysis) -> None:
                "Window has the focus, the arrows move within it: click the page first). Click the whole-record "
                "strip, move the slider under it, or select an event to move the window. Click a beat to select "
                "it. Top row: the model's class (hover for the confidence); bottom row, when the record has them: "
-               "the reference annotations, red where they differ from the model. " + " ".join(notes))
+               "the reference annotations, red where they differ from the model. " + " ".join(notes)
+               + (" " + lead_rule(analysis) if rec.signal.shape[1] >= 3 else ""))
+
+
+def _view(rec) -> str:
+    """One lead, all leads stacked, or the 12-lead print layout (records of three leads or more)."""
+    if rec.signal.shape[1] < 3:
+        return "One lead"
+    views = ["One lead", "All leads"] + (["12-lead"] if trace.twelve_lead_layout(rec.lead_names) else [])
+    default = "12-lead" if "12-lead" in views else "One lead"
+    return st.segmented_control("View", views, default=default, key="trace_view_mode") or default
+
+
+def _all_leads(slot, analysis, start: float, end: float, view: str, gain: float, speed: float) -> None:
+    rec = analysis.record
+    names = [html.escape(n) for n in rec.lead_names]
+    fig = trace.leads_paper(rec.signal, rec.fs, names, start, end, beats=analysis.beats,
+                            layout="12-lead" if view == "12-lead" else "stacked", gain_mm_mv=gain, speed_mm_s=speed)
+    slot.plotly_chart(trace.unchecked(fig), key="leads_chart", width="content",
+                      config={"scrollZoom": True, "displaylogo": False})
+    st.caption((f"The 12-lead print layout: 2.5 s of each lead from {hms(start)}, a tick at each change of lead, "
+                f"then 10 s of lead {trace.RHYTHM_LEAD}. " if view == "12-lead" else
+                "Every lead over the window, each on its own baseline. ") + lead_rule(analysis))
+
+
+def lead_rule(analysis) -> str:
+    """Which lead the beats were labelled on, and by which rule; how they were detected."""
+    rec = analysis.record
+    text = (f"Beats are labelled on lead {md_escape(rec.lead_names[analysis.lead_index])} (the rule: MLII or II "
+            "when the record has it, else its first ECG lead). ")
+    if analysis.model.get("beat_detection"):
+        text += f"Beats detected on {md_escape(analysis.model['beat_detection'])}."
+    return text
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

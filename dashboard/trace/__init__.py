@@ -3,6 +3,7 @@
 - :mod:`.paper`: the ECG on paper (true gain and speed), beats and events marked;
 - :mod:`.marks`: the beat letters and reference annotations on that trace, thinned to fit;
 - :mod:`.grid`: the paper's minor and major squares;
+- :mod:`.leads`: every lead at once (stacked, or the 12-lead print layout);
 - :mod:`.record_strip`: the navigator, the whole record in one clickable strip;
 - :mod:`.plots`: heart-rate trend, RR tachogram, Poincaré plot, median beats, confusion
   matrix, training curves;
@@ -15,6 +16,7 @@ below are the package's public face: ``from dashboard import trace; trace.ecg_pa
 from __future__ import annotations
 
 from .grid import MAJOR_MM, MAJOR_MV, MAJOR_S, MAX_GRID_LINES, MINOR_MM, MINOR_MV, MINOR_S, grid_lines, paper_grid
+from .leads import LAYOUT_3X4, RHYTHM_LEAD, leads_paper, twelve_lead_layout
 from .marks import beat_traces, label_priority, reference_traces, thin_labels
 from .record_strip import merge_spans, navigator
 from .paper import (EVENT_BAND_PX, GAINS_MM_MV, LABEL_BAND_PX, LABEL_PX, MAX_PLOT_PX, MIN_PLOT_PX, NOMINAL_PLOT_PX,
@@ -27,7 +29,7 @@ from .style import (CLASS_COLOURS, CLASS_DASHES, CLASS_NAMES, CLASS_SYMBOLS, EVE
 
 __all__ = [
     "CLASS_COLOURS", "CLASS_DASHES", "CLASS_NAMES", "CLASS_SYMBOLS", "DETAIL_POINTS", "EVENT_BAND", "EVENT_BAND_PX",
-    "GAINS_MM_MV", "GRID_TEMPLATES", "LABEL_BAND_PX", "LABEL_PX", "MAJOR_LINE", "MAJOR_MM", "MAJOR_MV", "MAJOR_S",
+    "GAINS_MM_MV", "GRID_TEMPLATES", "LAYOUT_3X4", "RHYTHM_LEAD", "leads_paper", "twelve_lead_layout", "LABEL_BAND_PX", "LABEL_PX", "MAJOR_LINE", "MAJOR_MM", "MAJOR_MV", "MAJOR_S",
     "MAX_GRID_LINES", "MAX_PLOT_PX", "MINOR_LINE", "MINOR_MM", "MINOR_MV", "MINOR_S", "MIN_PLOT_PX",
     "NAVIGATOR_CLICK_POINTS", "NAVIGATOR_POINTS", "NOISY_BAND", "NOMINAL_PLOT_PX", "PAPER", "PX_PER_MM",
     "REF_BAND_PX", "SPEEDS_MM_S", "STRIP_HALF_S", "TOP_LEGEND", "TRACE_MARGIN", "WEBGL_ABOVE",
