@@ -100,7 +100,9 @@ def record() -> None:
         # The page is on screen; load the models while the user picks a record.
         loading.warm_up()
         return
-    st.caption(md_escape(st.session_state.get("source_label", "")))  # a file name: record text
+    # A file name and a study label: record text. Who changed the study last, when another person did.
+    st.caption(md_escape(" · ".join(x for x in (st.session_state.get("source_label", ""),
+                                                 studies_session.study_line()) if x)))
     overview.render(analysis)
     record_view(analysis)
 

@@ -92,6 +92,22 @@ def load_saved(sid: int, key: str | None = None) -> None:
         state[f"report_{k}"] = fields.get(k, "")
 
 
+def study_line() -> str:
+    """The study shown, in a few words: its number, status, and who else changed it last (and when)."""
+    sid, s = study_id(), store()
+    if sid is None or s is None:
+        return ""
+    try:
+        row, held = s.get(sid), s.holder(sid)
+    except ECGError:
+        return ""
+    line = f"study {sid}, {row['status']}" + (f" (amendment {row['amendment']})" if row["amendment"] else "")
+    if held and held[0] != who():
+        changed = row["updated_at"]
+        line += f" · {held[0]} is working on it (last change {changed:%H:%M} UTC)"
+    return line
+
+
 def changed_elsewhere() -> bool:
     """Whether another session saved a change to the study shown since this page read it (one small
     query): the trace and tabs, which rerun on their own, then rerun the whole page to load it."""

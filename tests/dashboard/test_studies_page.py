@@ -144,6 +144,7 @@ def test_two_sessions_on_one_study(monkeypatch, cuts, fresh_store):
     sample = int(a.session_state["analysis"].beats["sample"].iloc[4])
     assert rev_b["corrections"] == {sample: "Q"}
     assert "changed in another session (by A)" in " ".join(i.value for i in b.info).replace("\\", "")
+    assert "A is working on it" in " ".join(c.value for c in b.caption).replace("\\", "")
     b.session_state["selected_beat"] = 5
     b = _run(b)
     b.button(key="beat_as_S").click()
