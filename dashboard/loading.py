@@ -25,11 +25,14 @@ def data_dir() -> Path:
 
 
 def local_records(folder: Path) -> list[str]:
-    """Record names in ``folder``: WFDB headers (without extension), .edf and .csv files."""
+    """Record names in ``folder``: WFDB headers (without extension), and the files of the single-file
+    formats (EDF, CSV, ISHNE, DICOM, HL7 aECG / Sierra XML: ``ecg_lstm.io.read.FILE_SUFFIXES``)."""
+    from ecg_lstm.io.read import FILE_SUFFIXES
+
     if not folder.is_dir():
         return []
     names = [p.stem for p in folder.glob("*.hea")]
-    names += [p.name for p in folder.iterdir() if p.suffix.lower() in (".edf", ".csv")]
+    names += [p.name for p in folder.iterdir() if p.suffix.lower() in FILE_SUFFIXES]
     return sorted(set(names))
 
 

@@ -65,6 +65,7 @@ def open_study(files: dict[str, bytes], analysis, label: str, source: str, optio
     state.pop("study_id", None)
     s = store()
     if s is None:
+        _fields_from_file(None)
         return
     try:
         sid = s.add(files, analysis, who=who(), label=label, source=source, options=options)
@@ -90,6 +91,22 @@ def load_saved(sid: int, key: str | None = None) -> None:
     fields = s.get(sid)["report_fields"] or {}
     for k in PEOPLE_FIELDS:
         state[f"report_{k}"] = fields.get(k, "")
+    _fields_from_file(sid)
+
+
+def _fields_from_file(sid: int | None) -> None:
+    """Patient fields the record's file carries (ISHNE, DICOM, XML) fill the report's empty fields,
+    and are saved in the study (in the database only; never logged)."""
+    from ecg_lstm.report import people_from_file
+
+    state = st.session_state
+    analysis = state.get("analysis")
+    found = people_from_file(analysis.record.metadata.get("patient")) if analysis is not None else {}
+    new = {k: v for k, v in found.items() if not state.get(f"report_{k}")}
+    for k, v in new.items():
+        state[f"report_{k}"] = v
+    if new and sid is not None:
+        save_fields(new)
 
 
 def study_line() -> str:

@@ -67,7 +67,9 @@ class Analysis:
                 "leads": rec.lead_names,
                 "units": rec.units,
                 "analysed_lead": rec.lead_names[self.lead_index],
-                "metadata": _jsonable(rec.metadata),
+                # Patient fields a file carries (ISHNE, DICOM, XML) stay out of the outputs: they go
+                # only to the report's fields, and only when a person opens the record.
+                "metadata": _jsonable({k: v for k, v in rec.metadata.items() if k != "patient"}),
             },
             "beat_source": self.beat_source,
             "n_beats": int(len(self.beats)),

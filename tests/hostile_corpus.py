@@ -688,7 +688,92 @@ def cases() -> list[Case]:
     add("upload 200 MB CSV with one text cell", lambda d: _big_csv_upload(200 << 20, text_cell=True), "either",
         heavy=True)
     _corrections_cases(add, W)
+    _recorder_format_cases(add)
     return C
+
+
+def _recorder_format_cases(add) -> None:
+    """ISHNE Holter, DICOM waveform, HL7 aECG, Philips Sierra XML and exported EDF+: good files read
+    with their own scale, and each kind of damage refused by its own error."""
+    import pydicom
+
+    from ecg_lstm.io.dicom_format import write_dicom_ecg
+    from ecg_lstm.io.edf_export import edf_bytes as export_edf
+    from ecg_lstm.io.ishne_format import FIXED, PREFIX, crc16, ishne_bytes
+    from tests.io.test_hl7_aecg import BOMB, XXE, aecg
+    from tests.io.test_sierra import sierra
+
+    rec = Record("h", TRUTH.copy(), float(FS), ["MLII", "V5"], ["mV", "mV"], None, {})
+    ok = values(TRUTH[:, 0])
+    ishne = ishne_bytes(rec)
+
+    def ishne_field(offset, fmt, value, crc=True):
+        b = bytearray(ishne)
+        struct.pack_into(fmt, b, PREFIX + offset, value)
+        if crc:
+            var = struct.unpack_from("<i", b, PREFIX)[0]
+            b[8:10] = crc16(bytes(b[PREFIX:PREFIX + FIXED + var])).to_bytes(2, "little")
+        return bytes(b)
+
+    add("ishne ok", lambda d: upload({"h.ecg": ishne}), "ok", check=ok)
+    add("ishne wrong magic", lambda d: upload({"h.ecg": b"ISHNE2.0" + ishne[8:]}), "error", E.MalformedRecordError,
+        "not an ISHNE")
+    add("ishne CRC mismatch", lambda d: upload({"h.ecg": ishne_field(18, "<5s", b"Mallo", crc=False)}), "error",
+        E.HeaderMismatchError, "CRC mismatch")
+    add("ishne truncated data", lambda d: upload({"h.ecg": ishne[:-1000]}), "error", E.TruncatedRecordError,
+        "announces 3600")
+    for leads in (0, 13):
+        add(f"ishne lead count {leads}", lambda d, k=leads: upload({"h.ecg": ishne_field(146, "<h", k)}), "error",
+            E.MalformedRecordError, f"{leads} leads")
+    add("ishne rate 50 Hz", lambda d: upload({"h.ecg": ishne_field(262, "<h", 50)}), "error", E.SamplingRateError,
+        "100..2000 Hz")
+    for seed in range(3):
+        add(f"ishne random damage #{seed}", lambda d, s=seed: upload({"h.ecg": _damage(ishne, s, 10)}), "either")
+
+    def dicom(d: Path, change=None) -> bytes:
+        path = write_dicom_ecg(rec, d / "w.dcm")
+        if change is None:
+            return path.read_bytes()
+        ds = pydicom.dcmread(path)
+        change(ds)
+        ds.save_as(path, enforce_file_format=True)
+        return path.read_bytes()
+
+    def ct(ds):
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+
+    def mu_law(ds):
+        ds.WaveformSequence[0].WaveformSampleInterpretation = "MB"
+
+    add("dicom ok", lambda d: upload({"w.dcm": dicom(d)}), "ok", check=ok)
+    add("dicom of a non-ECG SOP class (CT image)", lambda d: upload({"w.dcm": dicom(d, ct)}), "error",
+        E.UnsupportedFormatError, "not an ECG waveform")
+    add("dicom mu-law samples", lambda d: upload({"w.dcm": dicom(d, mu_law)}), "error", E.UnsupportedFormatError,
+        "mu-law")
+    add("dicom truncated", lambda d: upload({"w.dcm": dicom(d)[:-3000]}), "error", E.TruncatedRecordError,
+        "truncated")
+    add("dicom wrong magic", lambda d: upload({"w.dcm": b"\0" * 300}), "error", E.MalformedRecordError,
+        "not a DICOM file")
+    for seed in range(3):
+        add(f"dicom random damage #{seed}", lambda d, s=seed: upload({"w.dcm": _damage(dicom(d), s, 140)}), "either")
+
+    add("hl7 aecg ok", lambda d: upload({"e.xml": aecg()}), "ok")
+    add("hl7 aecg entity bomb", lambda d: upload({"e.xml": aecg(prolog=BOMB)}), "error", E.MalformedRecordError,
+        "<!DOCTYPE")
+    add("hl7 aecg external entity (XXE)", lambda d: upload({"e.xml": aecg(prolog=XXE)}), "error",
+        E.MalformedRecordError, "<!DOCTYPE")
+    add("hl7 aecg rate 5000 Hz", lambda d: upload({"e.xml": aecg(increment='<increment value="0.2" unit="ms"/>')}),
+        "error", E.SamplingRateError, "100..2000 Hz")
+    add("sierra xml ok (XLI, UTF-16)", lambda d: upload({"s.xml": sierra()}), "ok")
+    add("sierra xml unsupported compression", lambda d: upload({"s.xml": sierra(compression="Huffman",
+                                                                               payload=b"0" * 99)}),
+        "error", E.UnsupportedFormatError, "compression")
+    add("sierra xml entity bomb", lambda d: upload({"s.xml": sierra(prolog=BOMB.replace("AnnotatedECG", "r"),
+                                                                    encoding="utf-8")}),
+        "error", E.MalformedRecordError, "<!DOCTYPE")
+    add("edf+ exported with beats and an event", lambda d: upload({"x.edf": export_edf(
+        rec, BEATS, ["N"] * len(BEATS), [{"type": "run", "start_sample": 300, "end_sample": 900}])}), "ok",
+        check=both(ok, meta_has("edf_annotations", "run")))
 
 
 def _corrections_cases(add, W) -> None:

@@ -38,6 +38,20 @@ def report_pdf(analysis, paper: str = "A4", people: dict | None = None, events=N
     return pdf_report(analysis, paper=paper, people=people, events=events, **extras)
 
 
+def edf_export(analysis, events) -> bytes:
+    """The record as EDF+ with the beats (their labels) and the events as annotations."""
+    from ecg_lstm.io.edf_export import edf_bytes
+
+    return edf_bytes(analysis.record, analysis.beats["sample"], analysis.beats["label"], events)
+
+
+def ishne_export(analysis) -> bytes:
+    """The record as an ISHNE 1.0 Holter file (no patient fields: they stay in the study)."""
+    from ecg_lstm.io.ishne_format import ishne_bytes
+
+    return ishne_bytes(analysis.record)
+
+
 def events_csv(events) -> bytes:
     """The events with the reviewer's decision (empty: not reviewed), one row per event."""
     return events.to_csv(index=False, float_format="%.3f").encode()
@@ -85,6 +99,15 @@ def render(analysis) -> None:
                          data=lambda: report_pdf(analysis, paper, people, reviewed, **report_extras()),
                          file_name=f"{name}_report.pdf", mime="application/pdf", on_click="ignore",
                          icon=":material/picture_as_pdf:", key="dl_pdf", width="stretch")
+    e = st.columns(2)
+    e[0].download_button("Record with beats and events (EDF+)", data=lambda: edf_export(analysis, reviewed),
+                         file_name=f"{name}.edf", mime="application/octet-stream", on_click="ignore",
+                         icon=":material/ecg:", key="dl_edf", width="stretch")
+    rec = analysis.record
+    e[1].download_button("Holter record (ISHNE .ecg)", data=lambda: ishne_export(analysis), file_name=f"{name}.ecg",
+                         mime="application/octet-stream", on_click="ignore", icon=":material/monitor_heart:",
+                         key="dl_ishne", width="stretch", disabled=len(rec.lead_names) > 12 or rec.fs != round(rec.fs),
+                         help="ISHNE 1.0 holds up to 12 leads at a whole number of Hz.")
     _corrections(analysis)
     st.caption(f"The CSV has one row per beat: sample, time_s, label, confidence and the class probabilities. "
                # The record's name is record text: escaped, and not in a code span it could close.

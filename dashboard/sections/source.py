@@ -16,7 +16,8 @@ from ecg_lstm.errors import ECGError
 from ecg_lstm.review import split_corrections
 
 HELP_UPLOAD = ("WFDB: the .hea and .dat files (and .atr for a comparison with reference beats), "
-               "selected together, or one .zip of them. Also EDF/EDF+ (.edf) and CSV (.csv).")
+               "selected together, or one .zip of them. Also EDF/EDF+ (.edf), CSV (.csv), ISHNE Holter (.ecg), "
+               "DICOM waveform ECG (.dcm), and HL7 aECG or Philips Sierra XML (.xml).")
 
 
 def _error_here(where: str) -> None:

@@ -18,18 +18,19 @@ from __future__ import annotations
 from .grid import MAJOR_MM, MAJOR_MV, MAJOR_S, MAX_GRID_LINES, MINOR_MM, MINOR_MV, MINOR_S, grid_lines, paper_grid
 from .leads import LAYOUT_3X4, RHYTHM_LEAD, leads_paper, twelve_lead_layout
 from .marks import beat_traces, label_priority, reference_traces, thin_labels
-from .record_strip import merge_spans, navigator
 from .paper import (EVENT_BAND_PX, GAINS_MM_MV, LABEL_BAND_PX, LABEL_PX, MAX_PLOT_PX, MIN_PLOT_PX, NOMINAL_PLOT_PX,
                     PX_PER_MM, REF_BAND_PX, SPEEDS_MM_S, TRACE_MARGIN, ecg_paper, unchecked, y_range)
 from .plots import confusion, hr_trend, median_beats, poincare, tachogram, time_axis, training_curves
 from .points import DETAIL_POINTS, NAVIGATOR_CLICK_POINTS, NAVIGATOR_POINTS, WEBGL_ABOVE, downsample, scatter
+from .record_strip import merge_spans, navigator
 from .strips import GRID_TEMPLATES, STRIP_HALF_S, beat_strips, template_grid
 from .style import (CLASS_COLOURS, CLASS_DASHES, CLASS_NAMES, CLASS_SYMBOLS, EVENT_BAND, MAJOR_LINE, MINOR_LINE,
                     NOISY_BAND, PAPER, TOP_LEGEND)
 
 __all__ = [
     "CLASS_COLOURS", "CLASS_DASHES", "CLASS_NAMES", "CLASS_SYMBOLS", "DETAIL_POINTS", "EVENT_BAND", "EVENT_BAND_PX",
-    "GAINS_MM_MV", "GRID_TEMPLATES", "LAYOUT_3X4", "RHYTHM_LEAD", "leads_paper", "twelve_lead_layout", "LABEL_BAND_PX", "LABEL_PX", "MAJOR_LINE", "MAJOR_MM", "MAJOR_MV", "MAJOR_S",
+    "GAINS_MM_MV", "GRID_TEMPLATES", "LAYOUT_3X4", "RHYTHM_LEAD", "leads_paper", "twelve_lead_layout",
+    "LABEL_BAND_PX", "LABEL_PX", "MAJOR_LINE", "MAJOR_MM", "MAJOR_MV", "MAJOR_S",
     "MAX_GRID_LINES", "MAX_PLOT_PX", "MINOR_LINE", "MINOR_MM", "MINOR_MV", "MINOR_S", "MIN_PLOT_PX",
     "NAVIGATOR_CLICK_POINTS", "NAVIGATOR_POINTS", "NOISY_BAND", "NOMINAL_PLOT_PX", "PAPER", "PX_PER_MM",
     "REF_BAND_PX", "SPEEDS_MM_S", "STRIP_HALF_S", "TOP_LEGEND", "TRACE_MARGIN", "WEBGL_ABOVE",

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CorrectionsError, ForeignCorrectionsError, MissingFileError
+from ..io.read import FILE_SUFFIXES
 from .aami import AAMI_MAP, CLASSES
 from .annotation_bytes import NOTE, parse_annotations
 from .ec57 import match_beats
@@ -102,7 +103,7 @@ def write_labels(out_dir, record_name: str, samples, labels, fs: float, extensio
 def labels_path(record_path, extension: str = DEFAULT_EXTENSION, directory=None) -> Path:
     """Where the corrections of the record at ``record_path`` (with or without extension) live."""
     p = Path(record_path)
-    stem = p.stem if p.suffix.lower() in (".hea", ".dat", ".edf", ".csv") else p.name
+    stem = p.stem if p.suffix.lower() in (".hea", ".dat", *FILE_SUFFIXES) else p.name
     return Path(directory or p.parent) / f"{stem}.{_check_extension(extension)}"
 
 

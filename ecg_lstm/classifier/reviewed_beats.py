@@ -27,7 +27,7 @@ import numpy as np
 from ..beats.aami import CLASS_INDEX, DS2, PACED, VALIDATION
 from ..beats.corrections import match_labels, read_labels
 from ..errors import MissingFileError
-from ..io.read import read_record
+from ..io.read import FILE_SUFFIXES, read_record
 from ..signal.peaks import ecg_peaks
 from .dataset import BeatSet
 from .features import FeatureConfig, beat_features
@@ -78,7 +78,7 @@ def check_not_ds2_signal(rec, data_dir, seconds: float = 10.0) -> None:
 
 def _record_path(name: str, directory: Path, data_dir: Path) -> Path:
     for base in (directory, data_dir):
-        for suffix in (".hea", ".edf", ".csv"):
+        for suffix in (".hea", *FILE_SUFFIXES):
             if (base / f"{name}{suffix}").exists():
                 return base / (name if suffix == ".hea" else f"{name}{suffix}")
 

@@ -22,8 +22,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                    "A rerun skips the records already done and retries the failed ones.",
                        parents=[record_options()])
     b.add_argument("sources", nargs="+", metavar="SOURCE",
-                   help="a folder (searched recursively for .hea/.edf/.csv), a text file listing record "
-                        "paths, or a PhysioNet database name (downloaded; $ECG_MIRROR honoured)")
+                   help="a folder (searched recursively for .hea/.edf/.csv/.ecg/.dcm/.xml), a text file listing "
+                        "record paths, or a PhysioNet database name (downloaded; $ECG_MIRROR honoured)")
     b.add_argument("--out", required=True, help="archive folder (on a cluster: a path every node sees)")
     b.add_argument("--address", help="Ray cluster to join (e.g. auto or ray://head:10001); default: a local Ray")
     b.add_argument("--workers", type=int, help="number of workers, each with the models loaded once "

@@ -16,7 +16,8 @@ from .options import check_out_dir, failure_message, parse_lead, record_options,
 def add_parser(sub) -> None:
     e = sub.add_parser("explain", help="why the beat classifier gave one beat its label: writes JSON + PNG",
                        parents=[record_options()])
-    e.add_argument("record", metavar="RECORD", help="WFDB record path without extension, or an .edf / .csv file")
+    e.add_argument("record", metavar="RECORD", help="WFDB record path without extension, or a file: .edf, "
+                   ".csv, .ecg (ISHNE), .dcm (DICOM), .xml (HL7 aECG, Philips)")
     e.add_argument("--beat", type=int, required=True, metavar="N",
                    help="beat number: row N (from 0) of the beats analyze writes for this record")
     e.add_argument("--out", required=True, metavar="DIR", help="folder for <record>_beat<N>.json and .png")

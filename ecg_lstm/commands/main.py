@@ -22,7 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="detect and label beats, compute vitals, write CSV + JSON per record",
                        parents=[record_options()])
     a.add_argument("records", nargs="+", metavar="RECORD",
-                   help="WFDB record path without extension, or an .edf / .csv file")
+                   help="WFDB record path without extension, or a file: .edf, .csv, .ecg (ISHNE), "
+                        ".dcm (DICOM), .xml (HL7 aECG, Philips)")
     a.add_argument("--out-dir", required=True, help="folder for <record>.csv and <record>.json")
     a.add_argument("--write-annotations", metavar="EXT",
                    help="also write a WFDB annotation file <record>.EXT with the result")

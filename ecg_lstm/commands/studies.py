@@ -46,7 +46,8 @@ def add_parser(sub) -> None:
     a = act.add_parser("add", help="analyse records and add them as studies (one already there is not added again)",
                        parents=[record_options(), store])
     a.add_argument("records", nargs="+", metavar="RECORD",
-                   help="WFDB record path without extension, or an .edf / .csv file")
+                   help="WFDB record path without extension, or a file: .edf, .csv, .ecg (ISHNE), "
+                        ".dcm (DICOM), .xml (HL7 aECG, Philips)")
     a.add_argument("--label", help="the studies' label in the worklist (default: the record's name)")
     a.add_argument("--who", help="who adds them, for the audit trail (default: your user name)")
     a.add_argument("--rhythm-model", help="rhythm classifier weights (default: the shipped model)")

@@ -18,8 +18,9 @@ LOW, HIGH = -32767, 32767
 
 
 def lead_step_nv(x: np.ndarray) -> int:
-    """The step in whole nV at which lead ``x`` (mV) is stored: its own step when its values are whole
-    multiples of one that fits, else the finest step that holds its range in 16 bits."""
+    """The step in whole nV at which lead ``x`` (mV) is stored: its own step (the greatest common
+    divisor of the gaps between its values) when its values are whole multiples of one that fits,
+    else the finest step that holds its range in 16 bits."""
     v = x[np.isfinite(x)]
     if not len(v):
         return 1000
@@ -28,7 +29,8 @@ def lead_step_nv(x: np.ndarray) -> int:
     sample = np.unique(v[:: max(1, len(v) // 200_000)])
     gaps = np.diff(sample)
     if len(gaps):
-        step = int(round(float(gaps.min()) * 1e6))
+        nv = np.round(gaps * 1e6).astype(np.int64)
+        step = int(np.gcd.reduce(nv[nv > 0])) if (nv > 0).any() else 0
         if floor <= step <= HIGH and np.allclose(np.round(v * 1e6 / step) * step, v * 1e6, atol=1e-3):
             return step
     return floor

@@ -213,7 +213,8 @@ def write_hl7_aecg(record: Record, path: str | Path) -> Path:
 
 def _sequence(seqset, code: str, system: str | None, xsi_type: str, display: str | None = None):
     seq = ET.SubElement(ET.SubElement(seqset, _N + "component"), _N + "sequence")
-    attrs = {"code": code, **({"codeSystem": system} if system else {}), **({"displayName": display} if display else {})}
+    attrs = {"code": code, **({"codeSystem": system} if system else {}),
+             **({"displayName": display} if display else {})}
     ET.SubElement(seq, _N + "code", attrs)
     return ET.SubElement(seq, _N + "value", {f"{{{XSI}}}type": xsi_type})
 

@@ -35,7 +35,7 @@ def root_element(path: Path) -> str:
     while True:
         i = text.find("<", i)
         if i < 0:
-            raise (MalformedRecordError if raw.strip() else UnsupportedFormatError)(
+            raise UnsupportedFormatError(
                 f"{path.name} is not an XML document (no root element in its first {PROLOG_BYTES} bytes); "
                 "check that it is an HL7 aECG or Philips Sierra XML export")
         if text.startswith("<?", i):

@@ -4,8 +4,8 @@ dashboard plot (:mod:`.figures`); the model card's figures (:mod:`.model_card`).
 
     from ecg_lstm.report import html_report, pdf_report
 """
-from .content import PEOPLE_FIELDS, plain_field
+from .content import PEOPLE_FIELDS, people_from_file, plain_field
 from .document import html_report
 from .pdf import pdf_report
 
-__all__ = ["html_report", "pdf_report", "PEOPLE_FIELDS", "plain_field"]
+__all__ = ["html_report", "pdf_report", "PEOPLE_FIELDS", "people_from_file", "plain_field"]

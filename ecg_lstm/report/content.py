@@ -76,6 +76,17 @@ def plain_field(value, max_chars: int = MAX_FIELD_CHARS) -> str:
     return text if len(text) <= max_chars else text[:max_chars - 1] + "…"
 
 
+def people_from_file(patient: dict | None) -> dict:
+    """The report's patient fields (:data:`PEOPLE_FIELDS` keys) from the patient fields a record file
+    carries (``record.metadata["patient"]``: ISHNE, DICOM, HL7 aECG name them differently); only
+    those the file fills."""
+    p = patient or {}
+    name = p.get("name") or " ".join(x for x in (p.get("first_name"), p.get("last_name")) if x)
+    out = {"patient_name": plain_field(str(name).replace("^", " ").strip()),  # DICOM writes Family^Given
+           "patient_id": plain_field(p.get("id") or ""), "birth_date": plain_field(str(p.get("birth_date") or ""))}
+    return {k: v for k, v in out.items() if v}
+
+
 def people_rows(people: dict | None) -> list[list[str]]:
     """Patient and reviewer fields that were filled in, as (label, value) rows of plain text."""
     people = people or {}

@@ -121,7 +121,8 @@ class Actions:
                       .where(event_decision.c.event_id == event_id))
             if decision:
                 c.execute(insert(event_decision).values(study_id=sid, event_id=event_id, decision=decision))
-            self._audit(c, sid, who, "event " + (decision or "decision undone"), target or event_id, old, decision or None)
+            self._audit(c, sid, who, "event " + (decision or "decision undone"), target or event_id, old,
+                        decision or None)
 
     def set_fields(self, sid: int, who: str, fields: dict[str, str]) -> None:
         """Set report fields (patient, reviewer, comments: short text); only those that change are audited."""

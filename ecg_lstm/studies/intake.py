@@ -32,13 +32,15 @@ def study_options(*, fs: float | None = None, reference_beats: bool = False, lea
 def record_files(path: str | Path, annotator: str | None = "atr") -> dict[str, bytes]:
     """``{file name: bytes}`` of the record at ``path``: a WFDB record (path without extension, or
     its .hea or .dat) with the signal files its header names and ``<record>.<annotator>`` when there
-    is one; or one .edf or .csv file. Raises :class:`~ecg_lstm.errors.MissingFileError` when a file
+    is one; or one file of a single-file format (``io.read.FILE_SUFFIXES``: EDF, CSV, ISHNE, DICOM, XML).
+    Raises :class:`~ecg_lstm.errors.MissingFileError` when a file
     is missing, :class:`~ecg_lstm.errors.UnsupportedFormatError` for what a study cannot keep."""
+    from ..io.read import FILE_SUFFIXES
     from ..io.wfdb_header import parse_header
 
     p = Path(path)
     suffix = p.suffix.lower()
-    if suffix in (".edf", ".csv"):
+    if suffix in FILE_SUFFIXES:
         if not p.is_file():
             raise MissingFileError(f"{p} not found; check the path")
         return {p.name: p.read_bytes()}

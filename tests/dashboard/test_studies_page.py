@@ -217,3 +217,29 @@ def test_studies_added_on_the_command_line_are_in_the_worklist(monkeypatch, cuts
     table = page.dataframe(key="worklist_table").value
     assert sorted(table["record"]) == ["c208", "c232"] and set(table["status"]) == {"new"}
     assert (table["corrections"] == 0).all() and (table["length"] == "0:02:00").all()
+
+
+def test_an_ishne_holter_file_fills_the_patient_fields_and_leaves_as_edf_and_ishne(monkeypatch, cuts, fresh_store):
+    """A Holter file's patient fields reach the report's fields (and the study, in the database), not
+    the analysis' outputs; the record leaves again as EDF+ (beats and events) and as ISHNE."""
+    import json
+
+    from dashboard.sections.export import edf_export, ishne_export
+    from ecg_lstm.io.read import read_record
+    from ecg_lstm.io.ishne_format import ishne_bytes
+    from ecg_lstm.io.upload import read_record_from_files
+
+    rec = read_record(str(cuts / "c232"))
+    data = ishne_bytes(rec, patient={"first_name": "Ada", "last_name": "Byron", "id": "H-77"})
+    at = _open(_session(monkeypatch), [("holter.ecg", data, "application/octet-stream")])
+    assert at.session_state["report_patient_name"] == "Ada Byron"
+    assert at.session_state["report_patient_id"] == "H-77"
+    sid = at.session_state["study_id"]
+    assert _store().get(sid)["report_fields"]["patient_id"] == "H-77"
+    analysis = at.session_state["analysis"]
+    assert "Byron" not in json.dumps(analysis.to_json_dict())
+    back = read_record_from_files({"x.ecg": ishne_export(analysis)})
+    assert back.signal.shape == analysis.record.signal.shape and back.fs == analysis.record.fs
+    edf = read_record_from_files({"x.edf": edf_export(analysis, analysis.events)})
+    texts = [a[2] for a in edf.metadata["edf_annotations"]]
+    assert len(texts) >= len(analysis.beats) and set(analysis.beats["label"]) <= set(texts)

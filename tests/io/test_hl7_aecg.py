@@ -95,3 +95,17 @@ XXE = '<!DOCTYPE AnnotatedECG [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
 def test_bad_files_are_refused_by_name(case, data, error, match):
     with pytest.raises(error, match=match):
         read_record_from_files({"e.xml": data})
+
+
+def test_xml_guard_finds_the_root_past_comments_in_utf16_and_refuses_declarations(tmp_path):
+    from ecg_lstm.io.xml_guard import root_element
+
+    p = tmp_path / "a.xml"
+    p.write_bytes('<?xml version="1.0" encoding="utf-16"?><!-- a <b> --><ns:restingecgdata/>'.encode("utf-16"))
+    assert root_element(p) == "restingecgdata"
+    p.write_bytes(b"<?xml version='1.0'?><!-- x --><!ENTITY a 'b'><r/>")
+    with pytest.raises(E.MalformedRecordError, match="<!ENTITY"):
+        root_element(p)
+    p.write_bytes(b"<?xml version='1.0'?><!-- never closed <r/>")
+    with pytest.raises(E.MalformedRecordError, match="not closed"):
+        root_element(p)

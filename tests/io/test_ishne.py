@@ -100,3 +100,14 @@ def test_patient_fields_are_never_in_an_error_message():
     with pytest.raises(E.ECGError) as e:
         read_record_from_files({"h.ecg": bytes(data)})
     assert "Zelda" not in str(e.value) and "Quux" not in str(e.value)
+
+
+def test_digitise_keeps_a_records_own_step_else_the_finest_that_fits():
+    from ecg_lstm.io.digitise import HIGH, lead_step_nv, to_int16
+
+    assert lead_step_nv(np.array([-0.145, -0.065, 0.2, 1.005])) == 5000  # MIT-BIH: 5 uV
+    smooth = np.sin(np.linspace(0, 6, 1000)) * 3.0  # no step of its own: 3 mV in 16 bits
+    step = lead_step_nv(smooth)
+    assert step == int(np.ceil(3.0 * 1e6 / HIGH)) or step * HIGH >= 3.0e6
+    d = to_int16(np.array([[np.nan], [1.0]]), [1000])
+    assert d.tolist() == [[0], [1000]]

@@ -92,3 +92,13 @@ def test_pdf_has_the_amendment_and_the_trail(analysis, audit, tmp_path):
     assert "2026-12-07 12:30:00" in text and "2 beats: model → V" in text and "ev-17" in text
     pages = text.split("\f")
     assert "Audit trail" in pages[-2] and "Audit trail" not in pages[0]  # its own, last page
+
+
+def test_people_from_file_maps_each_readers_fields():
+    from ecg_lstm.report import people_from_file
+
+    assert people_from_file({"first_name": "Ada", "last_name": "Byron", "id": "H-77", "birth_date": ""}) == \
+        {"patient_name": "Ada Byron", "patient_id": "H-77"}
+    assert people_from_file({"name": "Byron^Ada", "id": "", "birth_date": "19001210"}) == \
+        {"patient_name": "Byron Ada", "birth_date": "19001210"}
+    assert people_from_file(None) == {}
