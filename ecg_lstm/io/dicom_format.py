@@ -6,10 +6,11 @@ by its SOPClassUID. Of the multiplex groups of the Waveform Sequence, the longes
 (a 12-lead file also holds a median beat); the others are named in ``metadata["dicom"]``.
 
 The samples are decoded here rather than by pydicom's ``waveform_array``: that function
-adds Channel Baseline after scaling, where the standard gives it in stored units (the
-offset of stored 0 from true 0), ignores the sensitivity unit, and reshapes whatever bytes
-it finds (a file cut short gives a numpy error, not a clear one). So, per channel,
-``value = (stored + ChannelBaseline) x ChannelSensitivity x ChannelSensitivityCorrectionFactor``
+ignores the sensitivity unit and reshapes whatever bytes it finds (a file cut short gives a
+numpy error, not a clear one). The scaling is the standard's, as pydicom applies it: Channel
+Baseline is "the offset of the encoded sample value 0 from actual 0 using the units defined in
+the Channel Sensitivity Units Sequence" (PS3.3 C.10.9.1.4.2), so per channel
+``value = stored x ChannelSensitivity x ChannelSensitivityCorrectionFactor + ChannelBaseline``
 in the unit of ChannelSensitivityUnitsSequence (uV, mV ...), then mV. A channel without a
 sensitivity or with a non-voltage unit is refused rather than read at a guessed scale.
 Lead names: Channel Label when present, else the Channel Source code meaning ("Lead I
@@ -95,8 +96,8 @@ def read_dicom(path: Path, *, max_hours: float = 48.0, max_signal_mb: float = 10
     for j, ch in enumerate(channels):
         factor, label = _scale(name, j, ch)
         col = signal[:, j]
-        col += factor[0]
         col *= factor[1]
+        col += factor[0]
         names.append(label)
     meta = {"format": f"dicom-{ECG_SOP_CLASSES[sop].lower().replace(' ', '-')}", "comments": [],
             **_start(ds), "patient": _patient(ds),
@@ -108,7 +109,7 @@ def read_dicom(path: Path, *, max_hours: float = 48.0, max_signal_mb: float = 10
 
 
 def _scale(name: str, j: int, ch) -> tuple[tuple[float, float], str]:
-    """((baseline in stored units, factor to mV), lead name) of channel ``j``."""
+    """((baseline in mV, factor from stored units to mV), lead name) of channel ``j``."""
     label = str(ch.get("ChannelLabel") or "").strip() or _lead_name(ch) or f"ch{j + 1}"
     sens = _float(ch.get("ChannelSensitivity"))
     if not (np.isfinite(sens) and sens != 0):
@@ -125,7 +126,7 @@ def _scale(name: str, j: int, ch) -> tuple[tuple[float, float], str]:
     if not (np.isfinite(corr) and np.isfinite(base)):
         raise MalformedRecordError(f"{name}: channel {label} has a correction factor or baseline that is not a "
                                    "number; the file is corrupt")
-    return (base, sens * corr * to_mv), label
+    return (base * to_mv, sens * corr * to_mv), label
 
 
 def _lead_name(ch) -> str:

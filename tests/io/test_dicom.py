@@ -51,16 +51,18 @@ def _bytes(ds) -> bytes:
     return buf.getvalue()
 
 
-def test_channel_baseline_is_in_stored_units_and_millivolt_sensitivity_is_understood(tmp_path):
+def test_channel_baseline_is_in_sensitivity_units_and_millivolt_sensitivity_is_understood(tmp_path):
+    """Channel Baseline is in the units of the sensitivity (PS3.3 C.10.9.1.4.2), added after scaling,
+    as pydicom's ``waveform_array`` adds it."""
     ds = _small(tmp_path)
     want = read_record_from_files({"s.dcm": _bytes(ds)}).signal
-    steps_mv = np.array([float(c.ChannelSensitivity) / 1000 for c in ds.WaveformSequence[0].ChannelDefinitionSequence])
     for ch in ds.WaveformSequence[0].ChannelDefinitionSequence:
-        ch.ChannelBaseline = "-100"  # stored 0 lies 100 steps above true 0
+        ch.ChannelBaseline = "-0.1"  # stored 0 lies 0.1 mV above true 0
         ch.ChannelSensitivity = f"{float(ch.ChannelSensitivity) / 1000:g}"
         ch.ChannelSensitivityUnitsSequence[0].CodeValue = "mV"
     got = read_record_from_files({"s.dcm": _bytes(ds)}).signal
-    assert np.allclose(got, want - 100 * steps_mv, atol=1e-12)
+    assert np.allclose(got, want - 0.1, atol=1e-12)
+    assert np.allclose(got[:, 0], ds.waveform_array(0)[:, 0], atol=1e-9)  # pydicom's reading, in mV here
 
 
 def _set(path, value):
