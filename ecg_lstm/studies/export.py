@@ -12,6 +12,7 @@ only, else ``record``):
 - ``<record>_report.html``: the report as it stands, with the patient and review fields, the
   decisions, the audit trail, and the amendment line when it replaces a signed report;
 - ``<record>_audit.csv``: the audit trail (times in UTC, old and new values as JSON);
+- ``<record>.edf``: the record as EDF+, the beats (labels as reviewed) and events as annotations;
 - ``<record>_signed_<n>.pdf``: each signed report, byte for byte as it was signed.
 
 The record is read again from the study's own files and joined to its saved analysis; with
@@ -111,6 +112,10 @@ def export_study(store, sid: int, out_dir: str | Path, *, classifier=None, rhyth
                        events=events, audit=trail, amendment=amendment_of(store, sid, row["amendment"]))
     put(f"{stem}_report.html", page.encode("utf-8"))
     put(f"{stem}_audit.csv", audit_csv(trail).encode("utf-8"))
+    from ..io.edf_export import edf_bytes
+
+    # The record with the labels as reviewed and the events as annotations, for EDF+ readers.
+    put(f"{stem}.edf", edf_bytes(analysis.record, analysis.beats["sample"], analysis.beats["label"], events))
     signed = store.signed_reports(sid)
     seen: dict[int, int] = {}
     for r in signed.itertuples(index=False):

@@ -40,13 +40,20 @@ def test_export_after_review_and_sign_off(store, record_100, tmp_path):
 
     out = tmp_path / "export"
     paths = export_study(store, sid, out)
-    assert sorted(p.name for p in paths) == ["s100.cor", "s100_audit.csv", "s100_events.csv", "s100_report.html",
-                                             "s100_signed_0.pdf"]
+    assert sorted(p.name for p in paths) == ["s100.cor", "s100.edf", "s100_audit.csv", "s100_events.csv",
+                                             "s100_report.html", "s100_signed_0.pdf"]
     assert all(p.parent == out and p.is_file() for p in paths)
 
     ann = wfdb.rdann(str(out / "s100"), "cor")
     got = {s: sym for s, sym in zip(ann.sample.tolist(), ann.symbol) if sym != '"'}  # not the notes
     assert got == {b1: "V", b2: "A"}  # S is written as WFDB's A (atrial premature)
+    from ecg_lstm.io.read import read_record
+
+    edf = read_record(out / "s100.edf")
+    notes: dict[int, set] = {}
+    for on, _, text in edf.metadata["edf_annotations"]:
+        notes.setdefault(round(on * 360), set()).add(text)
+    assert "V" in notes[b1] and "S" in notes[b2]  # the reviewed labels leave as EDF+ too (events beside them)
 
     ev = pd.read_csv(out / "s100_events.csv", keep_default_na=False)
     row = ev[ev["id"] == pvc]
@@ -71,7 +78,7 @@ def test_export_without_corrections_writes_no_cor(store, record_100, tmp_path):
     files, analysis = record_100
     sid = store.add(files, analysis, who="A. Tech")
     names = sorted(p.name for p in export_study(store, sid, tmp_path / "o"))
-    assert names == ["s100_audit.csv", "s100_events.csv", "s100_report.html"]
+    assert names == ["s100.edf", "s100_audit.csv", "s100_events.csv", "s100_report.html"]
     page = (tmp_path / "o" / "s100_report.html").read_text()
     assert "study added" in page and "Amendment" not in page
 
