@@ -32,6 +32,11 @@ def test_new_sqlite_file_is_private(tmp_path):
     s = StudyStore(f"sqlite:///{tmp_path / 'new' / 'studies.sqlite'}", tmp_path / "files")
     assert (tmp_path / "new" / "studies.sqlite").stat().st_mode & 0o777 == 0o600
     assert s.count() == 0
+    with s.engine.connect() as c:  # SQLite gives its write-ahead log the database file's mode
+        c.execute(text("CREATE TEMP TABLE t (x)"))
+        wal = tmp_path / "new" / "studies.sqlite-wal"
+        assert wal.exists() and wal.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
     s.close()
 
 
