@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from dashboard import browser
-from tests.dashboard.test_browser import _body, _click_key, _open_tab
+from tests.dashboard.test_browser import _body, _click_key
+from tests.dashboard.test_browser import _open_tab as _open_tab_once
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +60,20 @@ def _open(driver, url: str, files: list[Path], reviewer: str) -> None:
     time.sleep(0.5)
     browser.upload(driver, files)
     browser.wait_for(driver, browser.results_shown, timeout_s=120, what="the analysed trace")
+
+
+def _open_tab(driver, label: str) -> None:
+    """Open a tab, again if the page was redrawn under the click (a change by the other session
+    reruns the whole page, replacing the tab bar)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for attempt in range(3):
+        try:
+            return _open_tab_once(driver, label)
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
+            time.sleep(1.0)
 
 
 def _reviewed(driver) -> int:

@@ -216,7 +216,8 @@ def test_exports(monkeypatch, cuts, tmp_path):
 
     at = _open_tab(_upload(_app(monkeypatch), _files(cuts / "c208")), "Export")
     a = at.session_state["analysis"]
-    assert len(at.get("download_button")) == 5  # beats, annotations, HTML; events with review, PDF
+    # beats, annotations, HTML; events with review, PDF; the record as EDF+ and as ISHNE
+    assert len(at.get("download_button")) == 7
     csv = export.beats_csv(a).decode()
     assert csv.splitlines()[0].startswith("sample,time_s,label,confidence")
     assert len(csv.splitlines()) == len(a.beats) + 1

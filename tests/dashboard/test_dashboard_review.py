@@ -51,6 +51,16 @@ def _run(at: AppTest) -> AppTest:
     return at
 
 
+def _elsewhere(monkeypatch, folder: Path) -> None:
+    """What follows runs as on another computer: a study store of its own (the page keeps every record
+    it opens as a study, so on the same computer a record opens with the corrections made before)."""
+    from dashboard import review_session, studies_session
+
+    monkeypatch.setenv("ECG_STUDY_FILES", str(folder / f"elsewhere-{len(list(folder.glob('elsewhere-*')))}"))
+    studies_session._open_store.clear()
+    review_session.relabelled.clear()
+
+
 def _upload(at: AppTest, files) -> AppTest:
     at.file_uploader(key="upload").set_value(files)
     return _run(at)
@@ -446,7 +456,8 @@ def test_corrections_saved_and_reopened_with_an_upload(monkeypatch, cuts, tmp_pa
     assert csv["reviewed"].sum() == len(corrections)
     at = _open_tab(at, "Export")
     assert any(b.proto.label.startswith("Corrections (WFDB .cor") for b in at.get("download_button"))
-    # A new session: the record uploaded with its .cor opens with the corrections.
+    # A new session on another computer: the record uploaded with its .cor opens with the corrections.
+    _elsewhere(monkeypatch, tmp_path)
     at2 = _upload(_app(monkeypatch), _files(cuts / "c232") + [("c232.cor", cor, "application/octet-stream")])
     assert not at2.error, [e.value for e in at2.error]
     rev2 = at2.session_state["reviews"][at2.session_state["record_key"]]
@@ -478,6 +489,7 @@ def test_corrections_kept_across_record_switches_and_saved_beside(monkeypatch, c
     at.button(key="review_save_local").click()
     at = _run(at)
     assert (folder / "c232.cor").exists() and not at.error
+    _elsewhere(monkeypatch, tmp_path)
     at2 = _open_local(_app(monkeypatch, folder), "c232")
     rev2 = at2.session_state["reviews"][at2.session_state["record_key"]]
     assert rev2["corrections"] == corrections
@@ -569,7 +581,7 @@ def test_model_card_figures_drawn_from_the_models_folder(monkeypatch, tmp_path):
     assert len(at.get("image")) == 1
 
 
-def test_corrections_in_a_zip_and_a_corrupt_corrections_file(monkeypatch, cuts):
+def test_corrections_in_a_zip_and_a_corrupt_corrections_file(monkeypatch, cuts, tmp_path):
     import zipfile
 
     from ecg_lstm import review
@@ -581,9 +593,11 @@ def test_corrections_in_a_zip_and_a_corrupt_corrections_file(monkeypatch, cuts):
         for name, data, _ in _files(cuts / "c232"):
             zf.writestr(f"c232/{name}", data)
         zf.writestr("c232/c232.cor", cor)
+    _elsewhere(monkeypatch, tmp_path)
     at2 = _upload(_app(monkeypatch), [("c232.zip", buf.getvalue(), "application/zip")])
     assert at2.session_state["reviews"][at2.session_state["record_key"]]["corrections"] == corrections
     # A corrupt corrections file: the record opens without it, and the page says why.
+    _elsewhere(monkeypatch, tmp_path)
     at3 = _upload(_app(monkeypatch), _files(cuts / "c232") + [("c232.cor", b"\x00garbage" * 7, "application/octet-stream")])
     assert at3.session_state["analysis"].record.name == "c232"
     assert "reviewed" not in at3.session_state["analysis"].beats
