@@ -82,8 +82,17 @@ def _reviewed(driver) -> int:
 
 
 def _review_tab(driver) -> None:
-    _open_tab(driver, "Review")
-    browser.wait_for(driver, lambda d: _reviewed(d) >= 0, 60, "the review tab")
+    """Open the Review tab once the page is idle; again if a whole-page rerun (another session's
+    change being loaded) swallowed the click."""
+    for attempt in range(4):
+        browser.wait_for(driver, lambda d: not browser.running(d), 60, "the page to finish its run")
+        _open_tab(driver, "Review")
+        try:
+            browser.wait_for(driver, lambda d: _reviewed(d) >= 0, 20, "the review tab")
+            return
+        except TimeoutError:
+            if attempt == 3:
+                raise
 
 
 def _store(tmp_path: Path):
