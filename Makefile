@@ -84,6 +84,10 @@ train-rhythm: setup  ## train the rhythm (atrial fibrillation) classifier on DS1
 evaluate-rhythm: setup  ## AF episode and duration statistics on DS2 into reports/
 	$(PY) -m ecg_lstm.rhythm.evaluate --data-dir $(ECG_DATA_DIR)
 
+.PHONY: bench-af
+bench-af: setup  ## paroxysmal AF stress test on DS1 (spliced paroxysms, 200 Hz, second lead, ectopy) into reports/
+	$(PY) -m ecg_lstm.rhythm.stress --data-dir $(ECG_DATA_DIR)
+
 .PHONY: explain-index
 explain-index: setup  ## similar-beat index of the explainer from DS1 beats (models/explain_index.npz, < 2 MB)
 	$(PY) -m ecg_lstm.explain.neighbours --data-dir $(ECG_DATA_DIR)

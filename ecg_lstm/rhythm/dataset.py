@@ -16,6 +16,7 @@ from ..io.read import read_record
 from ..signal.peaks import ecg_peaks
 from .features import WINDOW, rhythm_inputs
 from .labels import CLASS_INDEX, RR_INVISIBLE, code_class, codes_at, load_reference
+from .synthetic import paroxysms
 
 
 def perturb_beats(beats: np.ndarray, beat_class: np.ndarray, fs: float, rng: np.random.Generator,
@@ -62,8 +63,17 @@ def detected_beats(data_dir: str | Path, ref: dict) -> tuple[np.ndarray, np.ndar
     return peaks, np.where(ok, ref["beat_class"][near], "Q").astype(object)
 
 
+def paroxysm_examples(ref: dict, rng: np.random.Generator, window: int = WINDOW) -> dict:
+    """Examples of a record without AF with generated AF / flutter paroxysms spliced into its
+    reference beats (synthetic.paroxysms): AFIB on the spliced beats, the host's rhythm elsewhere."""
+    beats, classes, af = paroxysms(ref, rng)
+    ex = record_examples(ref, beats, classes, use_labels=bool(rng.random() < 0.5), window=window)
+    ex["target"] = np.where(af >= 0, af, ex["target"])
+    return ex
+
+
 def build(data_dir: str | Path, records, *, copies: int = 2, seed: int = 0, window: int = WINDOW,
-          detected: bool = False) -> dict:
+          detected: bool = False, paroxysm_copies: int = 0) -> dict:
     """Concatenated examples of ``records``: the reference beats (with and
     without beat labels) plus ``copies`` perturbed copies (labels dropped at
     random, as the beat labels are optional at prediction time), and with
@@ -71,7 +81,10 @@ def build(data_dir: str | Path, records, *, copies: int = 2, seed: int = 0, wind
 
     The perturbed copies are also slowed or sped up as a whole (RR x 0.7..1.4):
     DS1's two AF patients have fast ventricular rates, and without this the
-    model learns "fast means AF", which does not hold in other patients."""
+    model learns "fast means AF", which does not hold in other patients.
+
+    Records without AF also give ``paroxysm_copies`` copies with generated
+    paroxysms spliced in (:func:`paroxysm_examples`)."""
     rng = np.random.default_rng(seed)
     parts = []
     for rec in records:
@@ -85,4 +98,6 @@ def build(data_dir: str | Path, records, *, copies: int = 2, seed: int = 0, wind
             b, c = perturb_beats(ref["beats"], ref["beat_class"], ref["fs"], rng)
             parts.append(record_examples(ref, b, c, use_labels=bool(rng.random() < 0.5),
                                          rate_scale=float(np.exp(rng.uniform(np.log(0.7), np.log(1.4)))), window=window))
+        if not any(c in ("AFIB", "AFL") for _, _, c in ref["intervals"]):
+            parts += [paroxysm_examples(ref, rng, window) for _ in range(paroxysm_copies)]
     return {k: np.concatenate([p[k] for p in parts]) for k in ("seq", "feat", "target")}

@@ -109,8 +109,7 @@ def evaluate_record(clf: RhythmClassifier, ref: dict, beats, labels=None, t0: fl
     """EC57 AF comparison and beat-level rhythm agreement for one record."""
     fs, n = ref["fs"], ref["n_samples"]
     probs = clf.predict_beats(beats, fs, labels)
-    eps = episodes_from_probs(probs, beats, fs, n, smooth_beats=clf.smooth_beats, af_enter=clf.af_enter,
-                              af_exit=clf.af_exit, min_episode_s=clf.min_episode_s)
+    eps = episodes_from_probs(probs, beats, fs, n, **clf.post)
     test_af = [(r.start_s, r.end_s) for r in eps.itertuples() if r.label in AF_LABELS]
     out = ec57_af(intervals_s(ref["intervals"], fs, ("AFIB",)), test_af,
                   intervals_s(ref["intervals"], fs, ("AFL",)), t0, n / fs)

@@ -8,7 +8,11 @@ then turns the beat labels into episodes:
    ``af_enter`` and lasts until it falls below ``af_exit``, so a probability
    hovering near the threshold does not flicker; elsewhere the beat is "N" or
    "OTHER", whichever is more probable;
-3. episodes shorter than ``min_episode_s`` are merged into the longer
+3. with ``refine_beats`` > 0, each AF run's onset and offset move (at most
+   that many beats) to the beat that best splits irregular from regular RR
+   (:func:`refine_af_edges`): the 30-beat window blurs a transition over
+   about half its width, the RR sequence itself does not;
+4. episodes shorter than ``min_episode_s`` are merged into the longer
    neighbour, shortest first, so the output has no runs of a few beats.
 
 The defaults below (9 beats, 0.6 / 0.4, 10 s) are replaced by the settings
@@ -31,7 +35,7 @@ import torch
 from ..errors import ModelError, RecordError, SamplingRateError
 from ..paths import MODELS_DIR
 from ..weights import load_weights
-from .features import WINDOW, rhythm_inputs
+from .features import WINDOW, rhythm_inputs, rr_seconds
 from .labels import AF_LABELS, CLASSES, af_burden  # noqa: F401 (af_burden: public here too)
 from .model import RhythmLSTM
 
@@ -40,19 +44,21 @@ EPISODE_COLUMNS = ["label", "start_sample", "end_sample", "start_s", "end_s", "c
 #: Labels counted as atrial fibrillation / flutter by :func:`af_burden`.
 #: Fewest beats for which a rhythm is reported.
 MIN_BEATS = 8
+#: Post-processing settings stored with the weights (``postprocessing`` in the .json).
+POST_KEYS = ("smooth_beats", "af_enter", "af_exit", "min_episode_s", "refine_beats")
 
 
 class RhythmClassifier:
     """Rhythm LSTM plus episode post-processing (see the module docstring)."""
 
     def __init__(self, model: RhythmLSTM, config: dict | None = None, *, smooth_beats: int = 9,
-                 af_enter: float = 0.6, af_exit: float = 0.4, min_episode_s: float = 10.0):
+                 af_enter: float = 0.6, af_exit: float = 0.4, min_episode_s: float = 10.0, refine_beats: int = 0):
         self.model = model.eval()
         self.config = config or {}
         self.name = self.config.get("name", "rhythm_lstm")
         self.window = int(self.config.get("window_rr", WINDOW))
         self.smooth_beats, self.af_enter, self.af_exit = smooth_beats, af_enter, af_exit
-        self.min_episode_s = min_episode_s
+        self.min_episode_s, self.refine_beats = min_episode_s, refine_beats
 
     @classmethod
     def load(cls, path: str | Path | None = None, **kwargs) -> "RhythmClassifier":
@@ -82,7 +88,7 @@ class RhythmClassifier:
                 raise ModelError(f"{cfg_path} lists classes {config.get('classes')}, expected {list(CLASSES)}")
         # Post-processing chosen at training time (held-out DS1 records); kwargs override it.
         post = {k: v for k, v in config.get("postprocessing", {}).items()
-                if k in ("smooth_beats", "af_enter", "af_exit", "min_episode_s")}
+                if k in POST_KEYS}
         return cls(model, config, **{**post, **kwargs})
 
     # -- beat level -----------------------------------------------------------------
@@ -119,8 +125,12 @@ class RhythmClassifier:
         if len(peaks) < MIN_BEATS:
             return pd.DataFrame(columns=EPISODE_COLUMNS)
         probs = self.predict_beats(peaks, fs, labels)
-        return episodes_from_probs(probs, peaks, fs, n_samples, smooth_beats=self.smooth_beats,
-                                   af_enter=self.af_enter, af_exit=self.af_exit, min_episode_s=self.min_episode_s)
+        return episodes_from_probs(probs, peaks, fs, n_samples, **self.post)
+
+    @property
+    def post(self) -> dict:
+        """The episode post-processing settings, as keyword arguments of :func:`episodes_from_probs`."""
+        return {k: getattr(self, k) for k in POST_KEYS}
 
 
 def _validate(peaks, fs, labels):
@@ -143,7 +153,7 @@ def _validate(peaks, fs, labels):
     return peaks, fs, labels
 
 
-def _smooth(probs: np.ndarray, width: int) -> np.ndarray:
+def smooth_probs(probs: np.ndarray, width: int) -> np.ndarray:
     if width <= 1 or len(probs) < width:
         return probs
     kernel = np.ones(width) / width
@@ -160,6 +170,36 @@ def beat_labels(probs: np.ndarray, af_enter: float = 0.6, af_exit: float = 0.4) 
         in_af = p >= af_exit if in_af else p >= af_enter
         if in_af:
             out[i] = af
+    return out
+
+
+def refine_af_edges(lab: np.ndarray, rr: np.ndarray, reach: int) -> np.ndarray:
+    """Move the onset and offset of each AF run by up to ``reach`` beats to the change point of
+    d_i = |log(RR_i / RR_i-1)|: with tau halfway between d's mean inside the run and in the
+    ``reach`` beats around it, the onset is where the cumulative sum of (d - tau) is lowest, the
+    offset where it is highest (CUSUM).  Beats gained are AF; beats given up take the label found
+    just outside the run."""
+    af = CLASSES.index("AFIB")
+    n = len(lab)
+    lr = np.log(np.maximum(rr, 1e-3))
+    d = np.abs(np.diff(lr, prepend=lr[0]))
+    out = lab.copy()
+    is_af = lab == af
+    starts = np.flatnonzero(is_af & ~np.r_[False, is_af[:-1]])
+    stops = np.flatnonzero(is_af & ~np.r_[is_af[1:], False]) + 1
+    for s, e in zip(starts, stops):
+        outer = np.r_[d[max(s - reach, 0):s], d[e:e + reach]]
+        if len(outer) == 0 or d[s:e].mean() <= outer.mean():
+            continue
+        tau = 0.5 * (d[s:e].mean() + outer.mean())
+        c = np.r_[0.0, np.cumsum(d - tau)]  # c[k]: sum over beats before k
+        lo, hi = max(s - reach, 0), min(s + reach, e - 1)
+        s2 = lo + int(np.argmin(c[lo:hi + 1]))
+        lo, hi = max(e - reach, s2 + 1), min(e + reach, n)
+        e2 = lo + int(np.argmax(c[lo:hi + 1])) if hi >= lo else e
+        before, after = (lab[s - 1] if s > 0 else lab[min(e, n - 1)]), (lab[e] if e < n else lab[s - 1])
+        out[min(s, s2):max(s, s2)] = af if s2 < s else before
+        out[min(e, e2):max(e, e2)] = af if e2 > e else after
     return out
 
 
@@ -182,12 +222,15 @@ def merge_short_runs(lab: np.ndarray, times_s: np.ndarray, end_s: float, min_s: 
 
 
 def episodes_from_probs(probs, peaks, fs: float, n_samples: int | None = None, *, smooth_beats: int = 9,
-                        af_enter: float = 0.6, af_exit: float = 0.4, min_episode_s: float = 10.0) -> pd.DataFrame:
+                        af_enter: float = 0.6, af_exit: float = 0.4, min_episode_s: float = 10.0,
+                        refine_beats: int = 0) -> pd.DataFrame:
     """Beat probabilities -> episode table (see the module docstring)."""
     peaks = np.asarray(peaks, np.int64)
     n_samples = int(n_samples) if n_samples is not None else int(peaks[-1]) + 1
-    sm = _smooth(np.asarray(probs, np.float64), smooth_beats)
+    sm = smooth_probs(np.asarray(probs, np.float64), smooth_beats)
     lab = beat_labels(sm, af_enter, af_exit)
+    if refine_beats > 0 and len(peaks) > 2 * refine_beats:
+        lab = refine_af_edges(lab, rr_seconds(peaks, fs), int(refine_beats))
     lab = merge_short_runs(lab, peaks / fs, n_samples / fs, min_episode_s)
     starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
     stops = np.r_[starts[1:], len(lab)]

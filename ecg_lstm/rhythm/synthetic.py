@@ -10,7 +10,13 @@ so the model learns the textbook contrasts rather than those two patients:
   patterns (those are "OTHER" in MIT-BIH); labelled sinus, with the ectopic
   beats flagged when labels are used;
 - AF: independent RR intervals around a rate of 55-150 bpm with a coefficient
-  of variation of 10-35 % (irregularly irregular).
+  of variation of 10-35 % (irregularly irregular);
+- paroxysms (:func:`paroxysms`): AF or atrial flutter with variable 2:1-4:1
+  conduction spliced into the reference beats of a record without AF, 5 s to
+  10 min each, so the model sees onsets and offsets inside real sinus rhythm
+  and real ectopy, and learns where an episode starts and ends.  Only
+  generated RR are spliced: real AF of one DS1 patient would leak into the
+  folds that hold that patient out.
 
 All intervals in seconds.
 """
@@ -78,3 +84,47 @@ def examples(n_each: int, seed: int = 0, n_beats: int = 300, window: int = WINDO
             seq, feat = rhythm_inputs(peaks, FS, labels if rng.random() < 0.5 else None, window)
             parts.append({"seq": seq, "feat": feat, "target": np.full(len(peaks), target, np.int64)})
     return {k: np.concatenate([p[k] for p in parts]) for k in ("seq", "feat", "target")}
+
+
+def splice(beats_s: np.ndarray, classes: np.ndarray, onset_s: float, rr: np.ndarray, spliced=None):
+    """Replace the beats after ``onset_s`` by beats at the ``rr`` intervals (classed "N"); the
+    host resumes with its first beat at least 0.8 of its local RR after the last new beat.
+    Returns (beat times, classes, spliced: True per new beat, carried over from ``spliced``)."""
+    spliced = np.zeros(len(beats_s), bool) if spliced is None else spliced
+    i = int(np.searchsorted(beats_s, onset_s))
+    new = beats_s[i - 1] + np.cumsum(rr)
+    local = np.median(np.diff(beats_s[max(i - 10, 0):i + 1])) if i > 1 else 0.8
+    j = int(np.searchsorted(beats_s, new[-1] + 0.8 * local))
+    return (np.r_[beats_s[:i], new, beats_s[j:]],
+            np.r_[classes[:i], np.full(len(new), "N", dtype=object), classes[j:]],
+            np.r_[spliced[:i], np.ones(len(new), bool), spliced[j:]])
+
+
+def flutter_variable(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Atrial flutter, atrial cycle 0.18-0.26 s, conduction changing among 2:1, 3:1 and 4:1."""
+    a = rng.uniform(0.18, 0.26)
+    k = rng.integers(2, 5, n).astype(float)
+    k[1:][rng.random(n - 1) > 0.35] = np.nan  # keep the previous ratio most of the time
+    for i in range(1, n):
+        k[i] = k[i - 1] if np.isnan(k[i]) else k[i]
+    return k * a + rng.normal(0, 0.005, n)
+
+
+def paroxysms(ref: dict, rng: np.random.Generator, per_10min: float = 2.0):
+    """Reference beats of a record without AF with AF / flutter paroxysms spliced in at random
+    onsets (5 s-10 min, log-uniform).  Returns (beat samples, beat classes, target: CLASS_INDEX
+    of AFIB on spliced beats, -1 elsewhere so the caller takes the host's own rhythm)."""
+    fs = ref["fs"]
+    t, cls = ref["beats"] / fs, ref["beat_class"]
+    af = np.zeros(len(t), bool)
+    n = max(1, int(rng.poisson(per_10min * (t[-1] - t[0]) / 600.0)))
+    for onset in np.sort(rng.uniform(t[0] + 5.0, t[-1] - 5.0, n))[::-1]:  # last first: earlier onsets stay valid
+        dur = float(np.exp(rng.uniform(np.log(5.0), np.log(600.0))))
+        if onset + dur > t[-1] - 5.0 or af[np.searchsorted(t, onset):np.searchsorted(t, onset + dur + 2)].any():
+            continue
+        m = int(dur / 0.3) + 10
+        rr = atrial_fibrillation(rng, m) if rng.random() < 0.8 else flutter_variable(rng, m)
+        rr = rr[:max(int(np.searchsorted(np.cumsum(rr), dur)), 2)]
+        t, cls, af = splice(t, cls, onset, rr, af)
+    target = np.where(af, CLASS_INDEX["AFIB"], -1)
+    return np.round(t * fs).astype(np.int64), cls, target
