@@ -217,8 +217,10 @@ def _check_checksums(name: str, digital: np.ndarray, checksums: list) -> None:
 
 def _to_physical(digital: np.ndarray, gain: list, baseline: list, fmts: list[str]) -> np.ndarray:
     """(digital - baseline) / gain as float64; invalid-sample codes become NaN."""
-    signal = np.empty(digital.shape, dtype=np.float64)
-    for j, fmt in enumerate(fmts):  # column by column: broadcasting over (n, 2) is slow
+    # Column-major: each lead contiguous, as every later step reads the signal lead by lead (the
+    # reader's checks, filters, detector, classifier); column by column: broadcasting over (n, 2) is slow.
+    signal = np.empty(digital.shape, dtype=np.float64, order="F")
+    for j, fmt in enumerate(fmts):
         col = signal[:, j]
         d = digital[:, j]
         col[:] = d
