@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -34,15 +33,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 RESULTS = ROOT / "bench" / "results"
-
-
-def median_time(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 @contextlib.contextmanager
@@ -107,7 +97,7 @@ def main(argv=None) -> int:
     p.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     p.add_argument("--worklist", type=int, default=1000, help="studies in the worklist measured")
     args = p.parse_args(argv)
-    from bench_speed import join_records
+    from bench_speed import join_records, timed
 
     from ecg_lstm.analyze import analyze_record
     from ecg_lstm.io.upload import read_record_from_files
@@ -119,7 +109,7 @@ def main(argv=None) -> int:
     out: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d")}
     with tempfile.TemporaryDirectory(prefix="ecg-bench-studies-") as tmp:
         tmp = Path(tmp)
-        path = join_records(data_dir, tmp)
+        join_records(data_dir, tmp)
         files = {p.name: p.read_bytes() for p in tmp.glob("joined24h.*")}
         t0 = time.perf_counter()
         analysis = analyze_record(read_record_from_files(files), adapt=True)
@@ -156,7 +146,7 @@ def main(argv=None) -> int:
                     rec = read_record_from_files(store.files(sid))
                     return store.analysis(sid, rec)
 
-                r["open_stored_24h_s"] = round(median_time(open_stored), 2)
+                r["open_stored_24h_s"] = round(timed(open_stored, 3), 2)
                 n = [0]
 
                 def correct():
@@ -166,7 +156,7 @@ def main(argv=None) -> int:
                     store.save_review(sid, "bench", "relabel beat", (before, False), (after, False),
                                       summary=summary_of(relabelled))
 
-                r["save_correction_ms"] = round(1000 * median_time(correct, 9), 1)
+                r["save_correction_ms"] = round(1000 * timed(correct, 8), 1)  # 9 saves: one correction stays
                 # As the page does after a save: the analysis with the review's labels kept with it.
                 from ecg_lstm.review import signature
 
@@ -174,7 +164,7 @@ def main(argv=None) -> int:
                 store.keep_reviewed_analysis(sid, signature(store.review(sid)), relabelled)
                 r["keep_reviewed_analysis_s"] = round(time.perf_counter() - t0, 2)
                 clone_studies(store, sid, args.worklist - 1)
-                r["worklist_query_ms"] = round(1000 * median_time(lambda: store.list(), 5), 1)
+                r["worklist_query_ms"] = round(1000 * timed(lambda: store.list(), 5), 1)
                 r["studies"] = store.count()
                 r.update(page_times(url, folder, sid))
                 store.close()

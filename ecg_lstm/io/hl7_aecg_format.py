@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import HeaderMismatchError, MalformedRecordError, SamplingRateError, SignalQualityError
 from .limits import check_header, check_size, mv_factor
 from .record import Record
-from .xml_guard import check_xml_size
+from .xml_guard import parse_xml
 
 NS = "urn:hl7-org:v3"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -38,15 +38,8 @@ _AUGMENTED = {"AVR": "aVR", "AVL": "aVL", "AVF": "aVF"}
 
 def read_hl7_aecg(path: Path, *, max_hours: float = 48.0, max_signal_mb: float = 1024.0) -> Record:
     """Read the rhythm waveforms of an HL7 aECG file."""
-    import defusedxml.ElementTree as SafeET
-
     name = path.name
-    check_xml_size(path, max_signal_mb)
-    try:
-        root = SafeET.parse(path, forbid_dtd=True).getroot()
-    except ET.ParseError as e:
-        raise MalformedRecordError(f"{name}: the XML is not well formed ({e}); the file is damaged or cut short: "
-                                   "export it again") from None
+    root = parse_xml(path, max_signal_mb)
     if root.tag != _N + "AnnotatedECG":
         raise MalformedRecordError(f"{name}: the root element is {root.tag}, not an HL7 v3 AnnotatedECG "
                                    f"(namespace {NS})")

@@ -19,14 +19,13 @@ import base64
 import binascii
 import re
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 import numpy as np
 
 from ..errors import MalformedRecordError, SignalQualityError, TruncatedRecordError, UnsupportedFormatError
 from .limits import check_header, check_size
 from .record import Record
-from .xml_guard import check_xml_size
+from .xml_guard import parse_xml
 
 NS = "{http://www3.medical.philips.com}"
 VERSIONS = ("1.03", "1.04", "1.04.01", "1.04.02")
@@ -36,15 +35,8 @@ MAX_LEADS = 16
 
 def read_sierra(path: Path, *, max_hours: float = 48.0, max_signal_mb: float = 1024.0) -> Record:
     """Read the rhythm waveforms (``parsedwaveforms``) of a Philips Sierra XML file."""
-    import defusedxml.ElementTree as SafeET
-
     name = path.name
-    check_xml_size(path, max_signal_mb)
-    try:
-        root = SafeET.parse(path, forbid_dtd=True).getroot()
-    except ET.ParseError as e:
-        raise MalformedRecordError(f"{name}: the XML is not well formed ({e}); the file is damaged or cut short: "
-                                   "export it again") from None
+    root = parse_xml(path, max_signal_mb)
     version = _text(root, "documentinfo/documentversion")
     kind = _text(root, "documentinfo/documenttype")
     if kind not in ("SierraECG", "PhilipsECG") or version not in VERSIONS:

@@ -64,3 +64,17 @@ def check_xml_size(path: Path, limit_mb: float) -> None:
                                   f"{limit_mb:,.4g} MB limit for records; raise it with max_signal_mb= "
                                   "(--max-signal-mb) if the machine has the memory")
 
+
+def parse_xml(path: Path, limit_mb: float):
+    """The root element of the XML file at ``path``, parsed with defusedxml (no DTD, no entities)
+    once its size is within ``limit_mb``; a file that is not well-formed XML is refused, named."""
+    import xml.etree.ElementTree as ET
+
+    import defusedxml.ElementTree as SafeET
+
+    check_xml_size(path, limit_mb)
+    try:
+        return SafeET.parse(path, forbid_dtd=True).getroot()
+    except ET.ParseError as e:
+        raise MalformedRecordError(f"{path.name}: the XML is not well formed ({e}); the file is damaged or cut "
+                                   "short: export it again") from None
