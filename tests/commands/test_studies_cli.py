@@ -93,7 +93,7 @@ def test_studies_command_line(records, db, tmp_path, capsys):
     assert [e["action"] for e in entries] == ["study added", "status"] and entries[1]["new"] == "reviewed"
 
     assert main(["studies", "export", "1", "--out", str(tmp_path / "ex"), *db]) == 0
-    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == ["c100_audit.csv", "c100_events.csv",
+    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == ["c100.edf", "c100_audit.csv", "c100_events.csv",
                                                                     "c100_report.html"]
     assert "Audit trail" in (tmp_path / "ex" / "c100_report.html").read_text()
     capsys.readouterr()
