@@ -81,12 +81,8 @@ def pdf_report(analysis, paper: str = "A4", title: str | None = None, people: di
         pdf.savefig(fig)
         # Event list, EVENT_ROWS_PER_PAGE rows a page.
         if ev is not None:
-            rows = event_rows(ev)
-            for k in range(0, len(rows), EVENT_ROWS_PER_PAGE):
-                fig = Figure(figsize=(pw * _MM, ph * _MM))
-                _pdf_events(fig, pw, ph, rows[k:k + EVENT_ROWS_PER_PAGE],
-                            f"Events {k + 1}-{min(k + EVENT_ROWS_PER_PAGE, len(rows))} of {len(rows)}")
-                pdf.savefig(fig)
+            _table_pages(pdf, pw, ph, event_rows(ev), EVENT_ROWS_PER_PAGE, _pdf_events,
+                         lambda a, b, n: f"Events {a}-{b} of {n}")
             shown, _ = strip_events(ev)
             strips = list(shown.itertuples())
             for k in range(0, len(strips), STRIPS_PER_PAGE):
@@ -94,13 +90,20 @@ def pdf_report(analysis, paper: str = "A4", title: str | None = None, people: di
                 for j, r in enumerate(strips[k:k + STRIPS_PER_PAGE]):
                     _pdf_strip(fig, analysis, r, pw, ph, j)
                 pdf.savefig(fig)
-        trail = audit_rows(audit)
-        for k in range(0, len(trail), AUDIT_ROWS_PER_PAGE):
-            fig = Figure(figsize=(pw * _MM, ph * _MM))
-            _pdf_audit(fig, pw, ph, trail[k:k + AUDIT_ROWS_PER_PAGE],
-                       f"Audit trail ({k + 1}-{min(k + AUDIT_ROWS_PER_PAGE, len(trail))} of {len(trail)} entries)")
-            pdf.savefig(fig)
+        _table_pages(pdf, pw, ph, audit_rows(audit), AUDIT_ROWS_PER_PAGE, _pdf_audit,
+                     lambda a, b, n: f"Audit trail ({a}-{b} of {n} entries)")
     return buf.getvalue()
+
+
+def _table_pages(pdf, pw: float, ph: float, rows: list, per_page: int, draw, title) -> None:
+    """``rows`` on as many pages as they need, ``per_page`` a page, each drawn by ``draw(fig, pw, ph,
+    rows, title(first, last, total))``."""
+    from matplotlib.figure import Figure
+
+    for k in range(0, len(rows), per_page):
+        fig = Figure(figsize=(pw * _MM, ph * _MM))
+        draw(fig, pw, ph, rows[k:k + per_page], title(k + 1, min(k + per_page, len(rows)), len(rows)))
+        pdf.savefig(fig)
 
 
 def _pdf_text(fig, ph, head, rows, top_mm, size=10, bold=False) -> float:

@@ -19,16 +19,6 @@ GOOD = ["100", "101", "103", "105", "119"]  # 119: bigeminy, many events
 BAD = "108"  # its .dat cut short below
 
 
-@pytest.fixture(scope="module")
-def ray_local():
-    pytest.importorskip("ray", reason="ray is not installed: run `make setup-scale` (CI installs it)")
-    from ecg_lstm.batch.runner import start_ray
-
-    ray = start_ray(None, workers=2)
-    yield ray
-    ray.shutdown()
-
-
 def _link(src: Path, dest: Path, rec: str) -> None:
     for ext in ("hea", "dat", "atr"):
         (dest / f"{rec}.{ext}").symlink_to(src / f"{rec}.{ext}")

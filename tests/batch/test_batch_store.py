@@ -6,16 +6,6 @@ import pandas as pd
 import pytest
 
 
-@pytest.fixture(scope="module")
-def ray_local():
-    pytest.importorskip("ray", reason="ray is not installed: run `make setup-scale` (CI installs it)")
-    from ecg_lstm.batch.runner import start_ray
-
-    ray = start_ray(None, workers=2)
-    yield ray
-    ray.shutdown()
-
-
 @pytest.fixture()
 def ward(tmp_path, mitdb_dir):
     """Two-minute excerpts of MIT-BIH 100 and 119 in a folder."""

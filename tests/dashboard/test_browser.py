@@ -14,13 +14,18 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def driver():
+def require_chromium() -> None:
+    """Skip, saying what to install, where headless Chromium or selenium is missing."""
     chromium, chromedriver = browser.find_browser()
     if not chromium or not chromedriver:
         pytest.skip("headless Chromium not installed (/usr/bin/chromium and /usr/bin/chromedriver; "
                     "apt-get install chromium chromium-driver)")
     pytest.importorskip("selenium")
+
+
+@pytest.fixture(scope="module")
+def driver():
+    require_chromium()
     with browser.chromium() as d:
         yield d
 

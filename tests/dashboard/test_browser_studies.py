@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import browser
-from tests.dashboard.test_browser import _body, _click_key
+from tests.dashboard.test_browser import _body, _click_key, require_chromium
 from tests.dashboard.test_browser import _open_tab as _open_tab_once
 
 pytestmark = pytest.mark.browser
@@ -20,11 +20,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def chromium_ok():
-    b, d = browser.find_browser()
-    if not b or not d:
-        pytest.skip("headless Chromium not installed (/usr/bin/chromium and /usr/bin/chromedriver; "
-                    "apt-get install chromium chromium-driver)")
-    pytest.importorskip("selenium")
+    require_chromium()
 
 
 @pytest.fixture(scope="module")

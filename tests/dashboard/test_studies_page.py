@@ -13,7 +13,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from tests.dashboard.test_dashboard import APP, _cut  # noqa: E402
-from tests.dashboard.test_dashboard_review import _files, _open_tab, _review_tab, _run  # noqa: E402
+from tests.dashboard.test_dashboard_review import _correct_some, _files, _open_tab, _review_tab, _run  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +55,8 @@ def _store():
 
 
 def test_review_survives_the_session(monkeypatch, cuts, fresh_store):
-    at = _review_tab(_open(_session(monkeypatch), _files(cuts / "c208")))
+    at, corrections = _correct_some(_open(_session(monkeypatch), _files(cuts / "c208")))
     sid = at.session_state["study_id"]
-    at.button(key="template_as_V").click()
-    at = _run(at)
-    at.session_state["selected_beat"] = 1
-    at = _run(at)
-    at.button(key="beat_as_S").click()
-    at = _run(at)
-    corrections = dict(at.session_state["reviews"][at.session_state["record_key"]]["corrections"])
     # Saved before the page showed it: in the database now, with its audit entries.
     store = _store()
     assert store.review(sid)["corrections"] == corrections
@@ -225,8 +218,8 @@ def test_an_ishne_holter_file_fills_the_patient_fields_and_leaves_as_edf_and_ish
     import json
 
     from dashboard.sections.export import edf_export, ishne_export
-    from ecg_lstm.io.read import read_record
     from ecg_lstm.io.ishne_format import ishne_bytes
+    from ecg_lstm.io.read import read_record
     from ecg_lstm.io.upload import read_record_from_files
 
     rec = read_record(str(cuts / "c232"))
