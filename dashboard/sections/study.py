@@ -98,7 +98,9 @@ def _sign(analysis, row: dict, col) -> None:
 def _signed(s, sid: int) -> None:
     signed = s.signed_reports(sid)
     for r in signed.itertuples():
-        st.download_button(f"Signed report{f' (amendment {r.amendment})' if r.amendment else ''}: {r.signed_by}, "
+        # The signer's name is typed text: a button label renders Markdown, so it is escaped.
+        st.download_button(f"Signed report{f' (amendment {r.amendment})' if r.amendment else ''}: "
+                           f"{md_escape(r.signed_by)}, "
                            f"{pd.Timestamp(r.signed_at):%Y-%m-%d %H:%M} UTC, SHA-256 {r.sha256[:12]}…",
                            data=lambda d=r.sha256: s.signed_pdf(d), file_name=f"study{sid}_signed_{r.amendment}.pdf",
                            mime="application/pdf", on_click="ignore", icon=":material/verified:",

@@ -149,7 +149,7 @@ def test_two_sessions_on_one_study(monkeypatch, cuts, fresh_store):
 
 
 def test_sign_off_in_the_study_tab(monkeypatch, cuts, fresh_store):
-    at = _open(_session(monkeypatch, "Dr Who"), _files(cuts / "c232"))
+    at = _open(_session(monkeypatch, "Dr *Who*"), _files(cuts / "c232"))  # typed text, Markdown in it
     sid = at.session_state["study_id"]
     at = _open_tab(at, "Study")
     assert any("kept on this computer as a study" in c.value for c in at.caption)
@@ -157,7 +157,9 @@ def test_sign_off_in_the_study_tab(monkeypatch, cuts, fresh_store):
     at = _run(at)
     store = _store()
     signed = store.signed_reports(sid)
-    assert len(signed) == 1 and signed["signed_by"].iloc[0] == "Dr Who"
+    assert len(signed) == 1 and signed["signed_by"].iloc[0] == "Dr *Who*"
+    label = next(b.proto.label for b in at.get("download_button") if b.proto.label.startswith("Signed report"))
+    assert "Dr \\*Who\\*" in label  # shown as typed, not as emphasis
     assert store.signed_pdf(signed["sha256"].iloc[0]).startswith(b"%PDF")
     assert store.get(sid)["status"] == "signed"
     audit = next(d.value for d in at.dataframe if "action" in d.value.columns)
