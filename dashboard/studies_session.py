@@ -115,7 +115,8 @@ def study_line() -> str:
     if sid is None or s is None:
         return ""
     try:
-        row, held = s.get(sid), s.holder(sid)
+        row = s.get(sid)
+        held = s.holder(sid, row)
     except ECGError:
         return ""
     line = f"study {sid}, {row['status']}" + (f" (amendment {row['amendment']})" if row["amendment"] else "")

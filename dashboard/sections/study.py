@@ -50,9 +50,9 @@ def render(analysis) -> None:
     if s is None or sid is None:
         return
     row = s.get(sid)
-    held = s.holder(sid)
+    held = s.holder(sid, row)
     if held and held[0] != studies_session.who():
-        st.warning(md_escape(f"{held[0]} changed this study last ({held[1]:%H:%M} UTC hold). Both of you can work "
+        st.warning(md_escape(f"{held[0]} changed this study last, at {row['updated_at']:%H:%M} UTC. Both of you can work "
                              "on it: each change is saved, the later one stays for the same beat, and the trail "
                              "below shows both."), icon=":material/group:")
     c = st.columns([2, 2, 3])

@@ -218,9 +218,10 @@ class StudyStore(Actions):
             return pd.DataFrame(c.execute(q).mappings().all(),
                                 columns=["amendment", "signed_at", "signed_by", "sha256", "size"])
 
-    def holder(self, sid: int) -> tuple[str, dt.datetime] | None:
-        """(who, until) when someone acted on the study within :data:`HOLD_S`; else None."""
-        row = self.get(sid)
+    def holder(self, sid: int, row: dict | None = None) -> tuple[str, dt.datetime] | None:
+        """(who, until) when someone acted on the study within :data:`HOLD_S`; else None. ``row``: the
+        study's row when the caller has just read it (:meth:`get`)."""
+        row = row or self.get(sid)
         until = _aware(row["held_until"])
         if row["holder"] and until and until > now():
             return row["holder"], until
