@@ -94,8 +94,8 @@ def sync() -> None:
         else:
             state["analysis"] = plain
         if not studies_session.save_review(rev, state["analysis"], sig):  # refused (disk full...): back to the saved
-            rev["corrections"], rev["adapted"] = (dict(x) if isinstance(x, dict) else x
-                                                  for x in studies_session.saved_review())
+            saved, adapted = studies_session.saved_review()
+            rev["corrections"], rev["adapted"] = dict(saved), adapted
             rev["history"].clear()
             review_model.touch(rev)
             sig = review_model.signature(rev, as_shipped)
