@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +50,7 @@ def save_analysis(analysis: Analysis, folder: str | Path) -> Path:
             "n_samples": rec.n_samples, "fs": rec.fs, "record_name": rec.name}
     (tmp / META).write_text(json.dumps(meta))
     if folder.exists():
-        _remove_tree(folder)
+        shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
     return folder
 
@@ -87,9 +88,3 @@ def _plain(obj):
     if isinstance(obj, np.generic):
         return obj.item()
     return obj
-
-
-def _remove_tree(folder: Path) -> None:
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
