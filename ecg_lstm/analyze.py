@@ -54,6 +54,11 @@ class Analysis:
     #: Sentences about the analysis itself that the reader of the results must see (e.g. a
     #: sampling rate that looks wrong; see :mod:`ecg_lstm.signal.rate_check`).
     warnings: list = field(default_factory=list)
+    #: What :func:`relabel` reuses, shared by the analyses relabelled from this one: results that do
+    #: not depend on the beat labels (ventricular flutter spans, the flutter parts of AF episodes),
+    #: the rhythm model's last beat probabilities (:class:`~ecg_lstm.rhythm.incremental.RhythmMemo`)
+    #: and the last HRV figures with the NN intervals they came from.
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def to_json_dict(self) -> dict:
         """Vitals, events, rhythm and record metadata as plain JSON types."""
@@ -198,6 +203,9 @@ def relabel(analysis: Analysis, labels, probs, name: str, rhythm="default") -> A
     """``analysis`` with other beat labels (a reviewer's, or adapted to them): the beats and the
     signal quality stay, the vitals, rhythm episodes and events are computed again from the new
     labels as :func:`analyze_record` computes them (the one path), without detecting anew.
+    What does not depend on the labels is reused, and the rhythm model runs again only around
+    the beats whose ectopic flag changed (``analysis.derived``): on a day of beats one
+    correction costs a fraction of a second, not the seconds of the whole rhythm pass.
 
     ``labels`` (n,) "N".."Q" and ``probs`` (n, 5) in the order of ``analysis.beats``; ``name``
     names the labels' origin in ``model["beat_classifier"]``.
@@ -212,34 +220,43 @@ def relabel(analysis: Analysis, labels, probs, name: str, rhythm="default") -> A
     for j, c in enumerate(CLASSES):
         beats[f"p_{c}"] = probs[:, j]
     model = {"beat_classifier": name, **{k: analysis.model[k] for k in ("beat_detection",) if k in analysis.model}}
-    ecg, _ = bridge_gaps(analysis.record.signal[:, analysis.lead_index])
-    return _summarise(analysis.record, analysis.lead_index, analysis.beat_source, beats, analysis.quality, ecg,
-                      labelled=True, rhythm=rhythm, model=model, warnings=analysis.warnings)
+    return _summarise(analysis.record, analysis.lead_index, analysis.beat_source, beats, analysis.quality, None,
+                      labelled=True, rhythm=rhythm, model=model, warnings=analysis.warnings, derived=analysis.derived)
 
 
-def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quality: pd.DataFrame, ecg: np.ndarray,
-               *, labelled: bool, rhythm, model: dict, step=None, warnings=()) -> Analysis:
-    """What follows from the labelled beats: vitals, rhythm episodes, events."""
+def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quality: pd.DataFrame, ecg,
+               *, labelled: bool, rhythm, model: dict, step=None, warnings=(), derived: dict | None = None) -> Analysis:
+    """What follows from the labelled beats: vitals, rhythm episodes, events. ``ecg``: the analysed
+    lead with its gaps bridged (None: bridged here when needed); ``derived``: see ``Analysis.derived``."""
     step = step or (lambda fraction, what: None)
+    derived = {} if derived is None else derived
     fs = record.fs
     peaks = beats["sample"].to_numpy(np.int64)
     labels = beats["label"].to_numpy() if labelled else None
     step(0.58, "vitals and rhythm")
-    vitals = ecg_vitals(peaks, fs, labels=labels, n_samples=record.n_samples)
+    vitals = ecg_vitals(peaks, fs, labels=labels, n_samples=record.n_samples, memo=derived.setdefault("hrv", {}))
 
     episodes = pd.DataFrame()
     if rhythm is not None:
+        from .rhythm.incremental import RhythmMemo, beat_probs
+        from .rhythm.predict import EPISODE_COLUMNS, MIN_BEATS, episodes_from_probs
+
         rm = _default_rhythm() if isinstance(rhythm, str) else rhythm
-        episodes = rm.predict(peaks, fs, labels=labels, n_samples=record.n_samples)
-        episodes = split_atrial_flutter(episodes, record.signal, fs, peaks)
+        episodes = pd.DataFrame(columns=EPISODE_COLUMNS)
+        if len(peaks) >= MIN_BEATS:
+            probs = beat_probs(rm, peaks, fs, labels, memo=derived.setdefault("rhythm", RhythmMemo()))
+            episodes = episodes_from_probs(probs, peaks, fs, record.n_samples, **rm.post)
+        episodes = split_atrial_flutter(episodes, record.signal, fs, peaks, known=derived.setdefault("afl", {}))
         model["rhythm_classifier"] = getattr(rm, "name", type(rm).__name__)
     vitals.update(_hrv_applicability(beats, episodes, record.duration_s))
     step(0.9, "events")
-    flutter = ventricular_flutter_segments(ecg, fs, peaks, quality)
+    if "flutter" not in derived:  # from the signal, the beats and the quality: not from the labels
+        ecg = bridge_gaps(record.signal[:, idx])[0] if ecg is None else ecg
+        derived["flutter"] = ventricular_flutter_segments(ecg, fs, peaks, quality)
     events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None, peaks_quality=quality,
-                           flutter_segments=flutter)
+                           flutter_segments=derived["flutter"])
     step(1.0, "done")
-    return Analysis(record, idx, source, beats, vitals, quality, events, episodes, model, list(warnings))
+    return Analysis(record, idx, source, beats, vitals, quality, events, episodes, model, list(warnings), derived)
 
 
 def _adapted(clf, ecg, fs, peaks, reviewed):

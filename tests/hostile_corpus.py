@@ -247,7 +247,7 @@ def meta_has(key, pattern=""):
 def generic(rec: Record, max_hours=48.0) -> None:
     """What any record the reader returns must satisfy."""
     x = rec.signal
-    assert isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 2
+    assert isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.f_contiguous and x.ndim == 2
     n, m = x.shape
     assert n > 0 and m == len(rec.lead_names) == len(rec.units) > 0
     assert np.isfinite(rec.fs) and MIN_FS <= rec.fs <= MAX_FS

@@ -9,6 +9,8 @@ Thresholds tuned on data were set on DS1 records only; see each constant.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -26,6 +28,15 @@ AFL_MAX_RR_CV = 0.08
 AFL_WINDOW_S, AFL_MIN_WINDOWS = 10.0, 2
 
 
+@lru_cache(maxsize=8)
+def _atrial_band(fs: float) -> np.ndarray:
+    """The 1-30 Hz band-pass of :func:`atrial_activity`, designed once per rate (a day holds
+    hundreds of AF windows)."""
+    from scipy import signal as sps
+
+    return sps.butter(2, [1.0, 30.0], btype="bandpass", fs=fs, output="sos")
+
+
 def atrial_activity(x: np.ndarray, fs: float, beats: np.ndarray) -> tuple[float, float]:
     """Dominant frequency (Hz) and organisation (0-1) of the atrial activity of one ECG window.
 
@@ -39,7 +50,7 @@ def atrial_activity(x: np.ndarray, fs: float, beats: np.ndarray) -> tuple[float,
     """
     from scipy import signal as sps
 
-    seg = sps.sosfiltfilt(sps.butter(2, [1.0, 30.0], btype="bandpass", fs=fs, output="sos"), np.asarray(x, float))
+    seg = sps.sosfiltfilt(_atrial_band(float(fs)), np.asarray(x, float))
     pre, post = int(0.1 * fs), int(0.45 * fs)
     r = np.sort(np.asarray(beats, np.int64))
     ok = r[(r >= pre) & (r + post < len(seg))]
@@ -62,7 +73,8 @@ def atrial_activity(x: np.ndarray, fs: float, beats: np.ndarray) -> tuple[float,
     return daf, float(peak / tot) if tot > 0 else float("nan")
 
 
-def split_atrial_flutter(episodes: pd.DataFrame, signal: np.ndarray, fs: float, peaks) -> pd.DataFrame:
+def split_atrial_flutter(episodes: pd.DataFrame, signal: np.ndarray, fs: float, peaks,
+                         known: dict | None = None) -> pd.DataFrame:
     """Relabel the flutter parts of the rhythm model's AF episodes as ``AFL``.
 
     The rhythm model learns from RR intervals only and merges flutter into AF
@@ -79,12 +91,15 @@ def split_atrial_flutter(episodes: pd.DataFrame, signal: np.ndarray, fs: float, 
     rule does not find it, so this is a screen for typical flutter, not a
     validated detector.
 
-    ``signal``: (n_samples, n_leads) ECG; ``peaks``: beat sample numbers.
+    ``signal``: (n_samples, n_leads) ECG; ``peaks``: beat sample numbers; ``known``: an optional
+    dict of the parts found for AF episodes before, ``{(start, end): [(label, start, end), ...]}``,
+    read and filled here: the parts depend only on the episode's bounds (the signal and beats
+    being the same), so a relabelled record looks only at AF episodes it has not seen.
     Returns a new episode table (same columns), sorted by start.
     """
     if episodes is None or not len(episodes) or "label" not in episodes.columns:
         return episodes
-    sig = np.asarray(signal, float)
+    sig = np.asarray(signal)  # as stored (float32): each window is converted on its own
     sig = sig[:, None] if sig.ndim == 1 else sig
     pk = np.sort(np.asarray(peaks, np.int64))
     w = int(AFL_WINDOW_S * fs)
@@ -94,36 +109,48 @@ def split_atrial_flutter(episodes: pd.DataFrame, signal: np.ndarray, fs: float, 
         if str(ep["label"]) != "AFIB" or b0 - a0 < AFL_MIN_WINDOWS * w:
             rows.append(ep)
             continue
-        starts = np.arange(a0, b0 - w + 1, w)
-        flut = np.zeros(len(starts), bool)
-        for k, a in enumerate(starts):
-            r = pk[(pk >= a) & (pk < a + w)]
-            rr = np.diff(r) / fs
-            if len(rr) >= 5 and rr.std() / rr.mean() < AFL_MAX_RR_CV:
-                flut[k] = True
-                continue
-            for ld in range(sig.shape[1]):
-                if not np.isfinite(sig[a:a + w, ld]).all():  # a gap in this lead: no spectrum
-                    continue
-                daf, org = atrial_activity(sig[a:a + w, ld], fs, r - a)
-                if AFL_BAND_HZ[0] <= daf <= AFL_BAND_HZ[1] and org >= AFL_MIN_ORGANISATION:
-                    flut[k] = True
-                    break
-        cuts = [a0]
-        labels = []
-        for s0, n in zip(*runs(flut)):
-            if n < AFL_MIN_WINDOWS:
-                continue
-            # the last window also takes the episode's tail, shorter than a window
-            fa, fb = int(starts[s0]), (b0 if s0 + n == len(starts) else int(starts[s0 + n - 1] + w))
-            if fa > cuts[-1]:
-                labels.append(("AFIB", cuts[-1], fa))
-            labels.append(("AFL", fa, fb))
-            cuts.append(fb)
-        if cuts[-1] < b0:
-            labels.append(("AFIB", cuts[-1], b0))
+        if known is not None and (a0, b0) in known:
+            labels = known[(a0, b0)]
+        else:
+            labels = _flutter_parts(sig, fs, pk, a0, b0)
+            if known is not None:
+                known[(a0, b0)] = labels
         for lab, a, b in labels:
             rows.append({**ep, "label": lab, "start_sample": a, "end_sample": b,
                          **({"start_s": a / fs, "end_s": b / fs} if "start_s" in ep else {})})
     return pd.DataFrame(rows, columns=episodes.columns).sort_values("start_sample", kind="stable") \
         .reset_index(drop=True)
+
+
+def _flutter_parts(sig: np.ndarray, fs: float, pk: np.ndarray, a0: int, b0: int) -> list[tuple[str, int, int]]:
+    """The AFIB and AFL parts of the AF episode [a0, b0) (see :func:`split_atrial_flutter`)."""
+    w = int(AFL_WINDOW_S * fs)
+    starts = np.arange(a0, b0 - w + 1, w)
+    flut = np.zeros(len(starts), bool)
+    for k, a in enumerate(starts):
+        r = pk[(pk >= a) & (pk < a + w)]
+        rr = np.diff(r) / fs
+        if len(rr) >= 5 and rr.std() / rr.mean() < AFL_MAX_RR_CV:
+            flut[k] = True
+            continue
+        for ld in range(sig.shape[1]):
+            if not np.isfinite(sig[a:a + w, ld]).all():  # a gap in this lead: no spectrum
+                continue
+            daf, org = atrial_activity(sig[a:a + w, ld], fs, r - a)
+            if AFL_BAND_HZ[0] <= daf <= AFL_BAND_HZ[1] and org >= AFL_MIN_ORGANISATION:
+                flut[k] = True
+                break
+    cuts = [a0]
+    labels = []
+    for s0, n in zip(*runs(flut)):
+        if n < AFL_MIN_WINDOWS:
+            continue
+        # the last window also takes the episode's tail, shorter than a window
+        fa, fb = int(starts[s0]), (b0 if s0 + n == len(starts) else int(starts[s0 + n - 1] + w))
+        if fa > cuts[-1]:
+            labels.append(("AFIB", cuts[-1], fa))
+        labels.append(("AFL", fa, fb))
+        cuts.append(fb)
+    if cuts[-1] < b0:
+        labels.append(("AFIB", cuts[-1], b0))
+    return labels

@@ -45,7 +45,7 @@ HR_WINDOW_INTERVALS = 9
 TREND_MIN_INTERVALS = 3
 
 
-def ecg_vitals(peaks, fs: float, labels=None, n_samples: int | None = None) -> dict:
+def ecg_vitals(peaks, fs: float, labels=None, n_samples: int | None = None, *, memo: dict | None = None) -> dict:
     """Heart rate, RR, HRV and beat counts from beat positions.
 
     Parameters
@@ -57,6 +57,9 @@ def ecg_vitals(peaks, fs: float, labels=None, n_samples: int | None = None) -> d
         N beats; without, every interval (``nn_source`` says which).
     n_samples : record length (samples); sets ``duration_s`` and the length
         of the per-minute trend (default: up to the last beat).
+    memo : optional dict kept between calls on the same beats: the HRV figures (time and
+        frequency domain, the costly part of a day of beats) are reused while the NN intervals
+        are the ones they came from, e.g. when a correction turns one ectopic beat into another.
 
     Returns
     -------
@@ -109,11 +112,21 @@ def ecg_vitals(peaks, fs: float, labels=None, n_samples: int | None = None) -> d
     out["nn_source"] = "all beats (unlabelled)" if lab is None else "N-N intervals (labelled)"
     keep = nn_mask(rr_s, normal)
     rr_ms = rr_s * 1000.0
-    out.update(hrv_time(rr_ms, keep, t_s, duration_s=end / fs))
-    out.update(hrv_frequency(rr_ms, keep, t_s))
-    out.update(hrv_lomb(rr_ms, keep, t_s))
+    if memo is not None and _same(memo.get("peaks"), peaks) and _same(memo.get("keep"), keep) \
+            and memo.get("end") == end and memo.get("fs") == fs:
+        hrv = memo["hrv"]
+    else:
+        hrv = {**hrv_time(rr_ms, keep, t_s, duration_s=end / fs), **hrv_frequency(rr_ms, keep, t_s),
+               **hrv_lomb(rr_ms, keep, t_s)}
+        if memo is not None:
+            memo.update(peaks=peaks, keep=keep, end=end, fs=fs, hrv=hrv)
+    out.update(hrv)
     out.update(_beat_counts(lab))
     return out
+
+
+def _same(a, b) -> bool:
+    return a is not None and len(a) == len(b) and np.array_equal(a, b)
 
 
 def _heart_rate(rr: np.ndarray, t: np.ndarray, duration_s: float) -> dict:

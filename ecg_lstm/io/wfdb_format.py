@@ -39,6 +39,8 @@ from .wfdb_header import Header, channels_at_one_rate, read_header
 
 # Formats whose samples fit in 16 bits: read as int16 (a quarter of wfdb's default int64).
 _FMT_16 = {"16", "61", "80", "160", "212", "310", "311"}
+#: Samples per lead read at a time (about 46 min at 360 Hz).
+READ_BLOCK_SAMPLES = 1 << 20
 _WFDB_NAME = re.compile(r"^[-\w.]+$", re.ASCII)
 
 
@@ -71,25 +73,7 @@ def read_wfdb(path: Path, *, annotator: str | None = "atr", max_hours: float = 4
 
     res = 16 if all(header.fmt[c] in _FMT_16 for c in range(header.n_sig)) else 32
     with _wfdb_names(path, annotator) as alias:
-        try:
-            rec = wfdb.rdrecord(str(alias), channels=channels, physical=False, smooth_frames=k == 1,
-                                return_res=res)
-        except Exception as e:
-            raise MalformedRecordError(f"{path.name}: the signal file cannot be read ({type(e).__name__}: {e})") from e
-        if rec.n_sig != len(channels) or float(rec.fs) != fs or [rec.fmt[i] for i in range(rec.n_sig)] != \
-                [header.fmt[c] for c in channels]:
-            raise MalformedRecordError(f"{hea.name}: the header is read differently by the WFDB library; "
-                                       "check it follows the WFDB header format")
-        digital = rec.d_signal if k == 1 else np.stack(rec.e_d_signal, axis=1)
-        del rec
-        if digital is None or digital.shape != (sig_len * k, len(channels)):
-            got = 0 if digital is None else digital.shape[0]
-            raise TruncatedRecordError(f"{path.name}: the signal file holds {got // k} samples per lead where "
-                                       f"{hea.name} announces {sig_len}; the download was probably cut short")
-        _check_checksums(path.name, digital, [header.checksum[c] for c in channels])
-        signal = _to_physical(digital, [header.adc_gain[c] for c in channels],
-                              [header.baseline[c] for c in channels], [header.fmt[c] for c in channels])
-        del digital
+        signal = _read_signal(path, alias, header, channels, k, sig_len, res)
         names = [header.sig_name[c] or f"ch{c + 1}" for c in channels]
         units = [header.units[c] or "mV" for c in channels]
         meta = {"format": f"wfdb-{header.fmt[channels[0]]}", "comments": list(header.comments),
@@ -202,24 +186,67 @@ def _check_files(path: Path, header: Header, spf: list[int], max_hours: float, w
     return int(sig_len)
 
 
-def _check_checksums(name: str, digital: np.ndarray, checksums: list) -> None:
-    """Compare each lead's 16-bit sample sum with the header's checksum, where given."""
+def _read_signal(path: Path, alias: Path, header: Header, channels: list[int], k: int, sig_len: int,
+                 res: int) -> np.ndarray:
+    """The physical signal (n, leads), read in blocks of :data:`READ_BLOCK_SAMPLES` per lead: the digital
+    values of one block at a time beside the result, not the whole record's (a day's digital copy and
+    the library's own buffers once doubled the reader's memory)."""
+    hea = f"{path.name}.hea"
+    n = sig_len * k
+    # One read where the library cannot seek: several samples per frame (rare, short records) or no
+    # length in the header (taken from the file's size).
+    whole = k > 1 or not header.sig_len
+    block = sig_len if whole else READ_BLOCK_SAMPLES
+    gains = [abs(header.adc_gain[c]) for c in channels]
+    # float32 (the library's signal type) unless the header's gain or baseline make values beyond its
+    # range: those are read in float64 for the reader's amplitude checks to name them.
+    big = any(g == 0 or (2.0 ** 32 + abs(header.baseline[c])) / g > 1e30 for g, c in zip(gains, channels))
+    signal = np.empty((n, len(channels)), dtype=np.float64 if big else np.float32, order="F")
+    sums = np.zeros(len(channels), np.int64)
+    for a in range(0, sig_len, block):
+        b = min(sig_len, a + block)
+        try:
+            rec = wfdb.rdrecord(str(alias), channels=channels, physical=False, smooth_frames=k == 1,
+                                return_res=res, **({} if whole else {"sampfrom": a, "sampto": b}))
+        except Exception as e:
+            raise MalformedRecordError(f"{path.name}: the signal file cannot be read ({type(e).__name__}: {e})") from e
+        if rec.n_sig != len(channels) or float(rec.fs) != header.fs or [rec.fmt[i] for i in range(rec.n_sig)] != \
+                [header.fmt[c] for c in channels]:
+            raise MalformedRecordError(f"{hea}: the header is read differently by the WFDB library; "
+                                       "check it follows the WFDB header format")
+        digital = rec.d_signal if k == 1 else np.stack(rec.e_d_signal, axis=1)
+        del rec
+        if digital is None or digital.shape != ((b - a) * k, len(channels)):
+            got = a * k + (0 if digital is None else digital.shape[0])
+            raise TruncatedRecordError(f"{path.name}: the signal file holds {got // k} samples per lead where "
+                                       f"{hea} announces {sig_len}; the download was probably cut short")
+        # Column by column: numpy's axis-0 reductions of an (n, 2) array are ~50x slower.
+        sums += [int(digital[:, i].sum(dtype=np.int64)) for i in range(len(channels))]
+        _to_physical(digital, [header.adc_gain[c] for c in channels], [header.baseline[c] for c in channels],
+                     [header.fmt[c] for c in channels], out=signal[a * k:b * k])
+    _check_checksums(path.name, sums, [header.checksum[c] for c in channels])
+    return signal
+
+
+def _check_checksums(name: str, sums: np.ndarray, checksums: list) -> None:
+    """Compare each lead's 16-bit sample sum (``sums``: the sums of its digital values) with the
+    header's checksum, where given."""
     want = [(i, int(c)) for i, c in enumerate(checksums) if c is not None]
     if not want:
         return
-    # Column by column: numpy's axis-0 reductions of an (n, 2) array are ~50x slower.
-    bad = [i for i, c in want if c % 65536 != int(digital[:, i].sum(dtype=np.int64)) % 65536]
+    bad = [i for i, c in want if c % 65536 != int(sums[i]) % 65536]
     if bad:
         raise HeaderMismatchError(f"{name}: the data do not match the header checksum of lead(s) "
                                   f"{', '.join(str(i) for i in bad)}; the .dat file is corrupt or belongs to "
                                   "another header")
 
 
-def _to_physical(digital: np.ndarray, gain: list, baseline: list, fmts: list[str]) -> np.ndarray:
-    """(digital - baseline) / gain as float64; invalid-sample codes become NaN."""
+def _to_physical(digital: np.ndarray, gain: list, baseline: list, fmts: list[str],
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """(digital - baseline) / gain as float64, or into ``out`` (e.g. float32); invalid-sample codes become NaN."""
     # Column-major: each lead contiguous, as every later step reads the signal lead by lead (the
     # reader's checks, filters, detector, classifier); column by column: broadcasting over (n, 2) is slow.
-    signal = np.empty(digital.shape, dtype=np.float64, order="F")
+    signal = np.empty(digital.shape, dtype=np.float64, order="F") if out is None else out
     for j, fmt in enumerate(fmts):
         col = signal[:, j]
         d = digital[:, j]

@@ -27,10 +27,18 @@ def check_fs(fs) -> float:
     return fs
 
 
+def _floats(x) -> np.ndarray:
+    """``x`` as float64, except float32 (records are read as float32): a day of a lead is not copied
+    to float64 at once; each stage converts the blocks it filters."""
+    x = np.asarray(x)
+    return x if x.dtype == np.float32 else x.astype(np.float64, copy=False)
+
+
 def check_lead_and_peaks(ecg, fs, peaks) -> tuple[np.ndarray, np.ndarray]:
-    """``(ecg, peaks)`` as a 1-D float64 lead and a 1-D array of sample numbers inside it; otherwise a
-    :class:`RecordError` (a ``ValueError``) naming what is wrong (``fs`` must be positive and finite)."""
-    ecg = np.asarray(ecg, dtype=np.float64)
+    """``(ecg, peaks)`` as a 1-D float lead (float32 kept as it is, anything else float64) and a 1-D
+    array of sample numbers inside it; otherwise a :class:`RecordError` (a ``ValueError``) naming
+    what is wrong (``fs`` must be positive and finite)."""
+    ecg = _floats(ecg)
     peaks = np.asarray(peaks)
     if ecg.ndim != 1:
         raise RecordError(f"ecg must be one lead (1-D), got shape {ecg.shape}")
@@ -42,7 +50,8 @@ def check_lead_and_peaks(ecg, fs, peaks) -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_lead(ecg, fs) -> tuple[np.ndarray, float]:
-    """Check the input at the boundary; return a float64 1-D array and fs."""
+    """Check the input at the boundary; return a 1-D float array (float32 kept as it is, anything
+    else float64) and fs."""
     try:
         fs = float(fs)
     except (TypeError, ValueError):
@@ -57,7 +66,7 @@ def check_lead(ecg, fs) -> tuple[np.ndarray, float]:
         raise SignalQualityError(f"expected one ECG lead (1-D array), got shape {x.shape}; pick a lead first")
     if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
         raise SignalQualityError(f"ECG must be real numbers, got dtype {x.dtype}")
-    x = x.astype(np.float64, copy=False)
+    x = _floats(x)
     if x.size < MIN_DURATION_S * fs:
         raise SignalQualityError(f"signal is {x.size / fs:.2f} s long; R-peak detection needs at least "
                                  f"{MIN_DURATION_S:g} s")

@@ -61,7 +61,7 @@ def rate_plausibility(ecg, fs: float, peaks) -> dict:
     """``{"hr_bpm", "r_width_ms", "ratio", "warning"}`` for one lead and its beats; ``warning`` is
     a sentence when the stated rate ``fs`` (Hz) looks wrong, else None (also when there are too
     few beats to tell)."""
-    ecg = np.asarray(ecg, np.float64)
+    ecg = np.asarray(ecg)  # as stored: only the first thousand beats are cleaned (in float64)
     peaks = np.asarray(peaks, np.int64)
     out = {"hr_bpm": float("nan"), "r_width_ms": float("nan"), "ratio": float("nan"), "warning": None}
     if len(peaks) < MIN_BEATS or not np.isfinite(ecg).all():

@@ -47,7 +47,7 @@ def ventricular_flutter_segments(ecg, fs: float, peaks=None,
     peaks : optional beat sample numbers; quality : optional quality table.
     """
     fs = check_fs(fs)
-    x = np.asarray(ecg, float).ravel()
+    x = np.asarray(ecg).ravel()  # as stored: only the windows scanned are converted to float64
     half_in, keep = int(3.0 * fs), int(2.0 * CORE_FS)
     step = int(VF_STEP_S * fs)
     if x.size < 2 * half_in + step or not np.isfinite(x).all():

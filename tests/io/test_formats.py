@@ -45,7 +45,7 @@ def test_read_wfdb_signal_rate_and_leads(tmp_path):
     assert isinstance(rec, Record)
     assert rec.name == "rec" and rec.fs == 360.0
     assert rec.lead_names == ["MLII", "V5"] and rec.units == ["mV", "mV"]
-    assert rec.signal.shape == x.shape and rec.signal.dtype == np.float64
+    assert rec.signal.shape == x.shape and rec.signal.dtype == np.float32
     np.testing.assert_allclose(rec.signal, x, atol=0.5 / 200 + 1e-9)
     assert rec.metadata["format"] == "wfdb-16"
     assert rec.annotations is None

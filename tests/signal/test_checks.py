@@ -59,7 +59,9 @@ def _lead(fs=360.0, seconds=3.0):
 
 def test_check_lead_accepts_a_lead():
     x, fs = check_lead(_lead().astype(np.float32), "360")
-    assert x.dtype == np.float64 and x.ndim == 1 and fs == 360.0
+    assert x.dtype == np.float32 and x.ndim == 1 and fs == 360.0  # a record's float32 lead is not copied
+    x, fs = check_lead((_lead() * 100).astype(np.int16), 360)
+    assert x.dtype == np.float64 and x.ndim == 1
 
 
 @pytest.mark.parametrize("shape", ["column", "row"])

@@ -2,7 +2,7 @@
 second-degree AV block pattern."""
 from __future__ import annotations
 
-import statistics
+import bisect
 
 import numpy as np
 from scipy import ndimage
@@ -59,21 +59,24 @@ def av_block(samples, labels, fs, rules, ev, excluded):
     normal = np.isin(labels, ["N", ""])
     ok = normal[:-1] & normal[1:] & ~excluded[:-1] & ~excluded[1:] & (rr <= RR_MAX_S)
     lo, hi = rules.block_ratio
-    cycle: list[float] = []
+    recent: list[float] = []  # the cycle's intervals in arrival order, and the same sorted:
+    ranked: list[float] = []  # the median is read off the sorted copy (a day holds 100,000 intervals)
     dropped = []
     for i in np.flatnonzero(ok).tolist():  # a Python loop: only normal intervals, a few per second
-        r = rr[i]
-        if len(cycle) >= 4:
-            base = statistics.median(cycle)  # stdlib: ~20x faster than np.median on 8 values
+        r = float(rr[i])
+        if len(recent) >= 4:
+            m = len(ranked) // 2
+            base = ranked[m] if len(ranked) % 2 else (ranked[m - 1] + ranked[m]) / 2  # statistics.median's
             ratio = r / base
             if lo <= ratio <= hi:
                 dropped.append(i)
                 r = r / 2
             elif not 0.7 <= ratio <= 1.3:
                 continue  # a sudden change that is no dropped beat is left out of the cycle
-        cycle.append(r)
-        if len(cycle) > 8:
-            cycle.pop(0)
+        recent.append(r)
+        bisect.insort(ranked, r)
+        if len(recent) > 8:
+            del ranked[bisect.bisect_left(ranked, recent.pop(0))]
     if len(dropped) < rules.block_min_dropped:
         return
     d = np.asarray(dropped)
