@@ -127,6 +127,10 @@ bench-review: setup  ## review tab, template relabel, Adapt and .cor times (30 m
 bench-scale: setup-scale  ## batch on Ray (1, 2 workers) vs the CLI on 480 records, cluster projection, DDP vs 1 process
 	$(PY) bench/bench_scale.py --data-dir $(ECG_DATA_DIR)
 
+.PHONY: bench-holter
+bench-holter: setup  ## 30 min to a 14-day patch: time and peak memory stage by stage, recompute after a correction
+	$(PY) bench/bench_holter.py --data-dir $(ECG_DATA_DIR)
+
 .PHONY: bench-rate-check
 bench-rate-check: setup  ## the sampling-rate screen on MIT-BIH: each record at its true rate, at half and twice it
 	$(PY) bench/bench_rate_check.py --data-dir $(ECG_DATA_DIR)

@@ -29,6 +29,8 @@ N_FEATURES = len(RR_NAMES) + len(MORPH_NAMES)
 MAX_TEMPLATE_BEATS = 20_000
 #: Beats whose morphology features are computed at a time.
 MORPH_BLOCK = 8192
+#: Seconds of a lead resampled and cleaned at a time (:func:`prepare_signal`).
+PREPARE_BLOCK_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class FeatureConfig:
         return asdict(self)
 
 
-def prepare_signal(ecg: np.ndarray, fs: float, cfg: FeatureConfig, block_s: float = 600.0, pad: int = 0) -> np.ndarray:
+def prepare_signal(ecg: np.ndarray, fs: float, cfg: FeatureConfig, block_s: float | None = None,
+                   pad: int = 0) -> np.ndarray:
     """Resample to ``cfg.fs`` (anti-aliased), then clean at that rate; float32 (the beat windows'
     type), with ``pad`` zeros either side (room for the windows of the first and last beats).
 
@@ -60,10 +63,12 @@ def prepare_signal(ecg: np.ndarray, fs: float, cfg: FeatureConfig, block_s: floa
     low-pass of ``ecg_clean`` lies well below the 90 Hz Nyquist of 180 Hz).  A long
     lead is prepared in blocks of ``block_s`` seconds with :data:`BLOCK_PAD_S` of
     signal either side (the working memory of a block, not of a day of signal); the
-    result equals preparing the whole lead at once to within 1e-12 of its amplitude.
+    result equals preparing the whole lead at once to within 1e-12 of its amplitude
+    (default ``block_s``: :data:`PREPARE_BLOCK_S`).
     """
     from fractions import Fraction
 
+    block_s = PREPARE_BLOCK_S if block_s is None else block_s
     n = len(ecg)
     frac = Fraction(cfg.fs / fs).limit_denominator(1000) if fs != cfg.fs else Fraction(1)
     up, down = frac.numerator, frac.denominator
