@@ -4,6 +4,9 @@ Inference cost is dominated by one pass of the filter and one pass of the CNN
 per beat; the LSTM then runs over overlapping windows of beat embeddings, all
 windows in a batch, and each beat's logits are a centre-weighted mean of the
 windows that cover it (a beat at a window's edge sees only one side).
+:func:`sequence_logits` is the plain reference; ``BeatClassifier`` runs the
+same networks through :class:`.runtime.BeatRuntime` (the whole ensemble per
+batch, batches sized for the device, on the GPU when torch sees one).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from ..signal.checks import check_lead_and_peaks
 from ..weights import load_weights
 from .features import FEATURES_VERSION, FeatureConfig, beat_features
 from .model import BeatEnsemble, BeatLSTM, ModelConfig
+from .runtime import BeatRuntime, inference_device, window_average  # noqa: F401 (window_average: public here too)
 
 DEFAULT_PATH = MODELS_DIR / "beat_lstm.pt"
 FORMAT = "ecg-lstm-beat/1"
@@ -44,30 +48,6 @@ def sequence_logits(model: BeatLSTM | BeatEnsemble, w: torch.Tensor, rr: torch.T
     return window_average(model.sequence, z, seq_len, model.cfg.n_classes)
 
 
-def window_average(fn, z: torch.Tensor, seq_len: int, d: int) -> torch.Tensor:
-    """``fn`` (a batch of beat sequences (b, L, e) -> (b, L, d)) over one record's beat embeddings
-    ``z`` (n, e) in overlapping windows of ``seq_len`` beats (hop ``seq_len // 2``), each beat's
-    outputs averaged with centre-heavy weights: a beat near a window's edge has little context."""
-    n = len(z)
-    if n <= seq_len:
-        return fn(z[None])[0]
-    hop = seq_len // 2
-    starts = np.arange(0, n - seq_len + 1, hop)
-    if starts[-1] != n - seq_len:
-        starts = np.append(starts, n - seq_len)
-    idx = torch.as_tensor(starts[:, None] + np.arange(seq_len)[None, :])
-    t = torch.arange(seq_len, dtype=torch.float32)
-    wt = 1.0 - (t - (seq_len - 1) / 2).abs() / (seq_len / 2) + 1e-3  # centre-weighted
-    acc = torch.zeros(n, d)
-    wsum = torch.zeros(n)
-    for i in range(0, len(idx), 1024):
-        part = idx[i:i + 1024]
-        out = fn(z[part]).float()
-        acc.index_add_(0, part.reshape(-1), (out * wt[None, :, None]).reshape(-1, d))
-        wsum.index_add_(0, part.reshape(-1), wt.repeat(len(part)))
-    return acc / wsum[:, None]
-
-
 def fold_batchnorm(model: BeatLSTM | BeatEnsemble) -> BeatLSTM | BeatEnsemble:
     """Fold each eval-mode BatchNorm into the convolution before it (same outputs, one pass less
     over the CNN's activations: a third of the CNN's time on a CPU). Inference only."""
@@ -86,19 +66,35 @@ def fold_batchnorm(model: BeatLSTM | BeatEnsemble) -> BeatLSTM | BeatEnsemble:
 
 
 class BeatClassifier:
-    """AAMI beat classifier: ``predict(ecg, fs, peaks) -> (labels, probs)``."""
+    """AAMI beat classifier: ``predict(ecg, fs, peaks) -> (labels, probs)``.
 
-    def __init__(self, model: BeatLSTM | BeatEnsemble, config: dict, name: str = "beat_lstm"):
+    ``model`` stays on the CPU (adaptation and explanations read it there); inference runs on
+    ``device`` (default: the GPU when torch sees one, else the CPU) through a
+    :class:`.runtime.BeatRuntime` built on first use, and built again if ``model`` is replaced.
+    """
+
+    def __init__(self, model: BeatLSTM | BeatEnsemble, config: dict, name: str = "beat_lstm", device=None):
         self.model = fold_batchnorm(model.eval())
         self.config = config
         self.name = name
         self.features = FeatureConfig(**config["features"])
         self.seq_len = int(config["seq_len"])
         self.temperature = float(config.get("temperature", 1.0))
+        self.device = inference_device(device)
+        self._runtime: BeatRuntime | None = None
+
+    @property
+    def runtime(self) -> BeatRuntime:
+        """The batched inference of ``self.model`` on ``self.device``."""
+        rt = self._runtime
+        if rt is None or rt.model is not self.model or rt.seq_len != self.seq_len:
+            rt = self._runtime = BeatRuntime(self.model, self.seq_len, self.device)
+        return rt
 
     @classmethod
-    def load(cls, path=None) -> "BeatClassifier":
-        """Load weights saved by training (default: the shipped ``models/beat_lstm.pt``)."""
+    def load(cls, path=None, device=None) -> "BeatClassifier":
+        """Load weights saved by training (default: the shipped ``models/beat_lstm.pt``); ``device`` as in
+        the class docstring."""
         path = Path(path) if path is not None else DEFAULT_PATH
         ckpt = load_weights(path, "beat classifier", "make train")
         if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
@@ -113,15 +109,14 @@ class BeatClassifier:
             mcfg = ModelConfig.from_dict(config["model"])
             model = BeatEnsemble(mcfg, int(config["members"])) if "members" in config else BeatLSTM(mcfg)
             model.load_state_dict(ckpt["state_dict"])
-            return cls(model, config, name=f"{path.stem} ({config.get('trained', 'unknown date')})")
+            return cls(model, config, name=f"{path.stem} ({config.get('trained', 'unknown date')})", device=device)
         except (KeyError, TypeError, RuntimeError) as e:
             raise ModelError(f"{path} does not match the beat classifier model "
                              f"({type(e).__name__}: {str(e).splitlines()[0][:200]}); retrain it") from None
 
     def probs_from_features(self, w: np.ndarray, rr: np.ndarray) -> np.ndarray:
         """Calibrated (n, 5) probabilities for one record's beat features, in time order."""
-        logits = sequence_logits(self.model, torch.as_tensor(w), torch.as_tensor(rr), self.seq_len)
-        return torch.softmax(logits / self.temperature, dim=-1).numpy().astype(np.float64)
+        return self.runtime.probs(w, rr, self.temperature)
 
     def predict(self, ecg: np.ndarray, fs: float, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Label the beats at ``peaks`` (sample numbers at ``fs``) of the 1-D lead ``ecg``.

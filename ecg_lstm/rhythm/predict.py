@@ -22,9 +22,17 @@ held-out DS1 records at training time; the shipped model uses 0.7 / 0.5 and
 
 Episodes cover the record: the first starts at sample 0, each ends where the
 next begins, the last ends at ``n_samples`` (or just after the last beat).
+
+Every beat's window runs through the LSTM (the windows overlap, but each
+starts the LSTM afresh, so nothing is shared between them): on a 24-hour record,
+about 100,000 windows of 30 steps. They go in batches sized for the device: on a
+CPU, 256 windows per torch thread, whose activations stay in the thread's cache
+(on one thread, 256 and 512 took the same time, 4,096 about twice as long); on a
+GPU, as many as a share of its free memory holds.
 """
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -46,26 +54,34 @@ EPISODE_COLUMNS = ["label", "start_sample", "end_sample", "start_s", "end_s", "c
 MIN_BEATS = 8
 #: Post-processing settings stored with the weights (``postprocessing`` in the .json).
 POST_KEYS = ("smooth_beats", "af_enter", "af_exit", "min_episode_s", "refine_beats")
+#: Windows per LSTM call and torch thread on a CPU (see the module docstring).
+CPU_WINDOWS = 256
+#: Share of a GPU's free memory that one batch may take.
+GPU_MEMORY_SHARE = 0.25
 
 
 class RhythmClassifier:
     """Rhythm LSTM plus episode post-processing (see the module docstring)."""
 
     def __init__(self, model: RhythmLSTM, config: dict | None = None, *, smooth_beats: int = 9,
-                 af_enter: float = 0.6, af_exit: float = 0.4, min_episode_s: float = 10.0, refine_beats: int = 0):
+                 af_enter: float = 0.6, af_exit: float = 0.4, min_episode_s: float = 10.0, refine_beats: int = 0,
+                 device=None):
         self.model = model.eval()
         self.config = config or {}
         self.name = self.config.get("name", "rhythm_lstm")
         self.window = int(self.config.get("window_rr", WINDOW))
         self.smooth_beats, self.af_enter, self.af_exit = smooth_beats, af_enter, af_exit
         self.min_episode_s, self.refine_beats = min_episode_s, refine_beats
+        # Inference device: the GPU when torch sees one. ``model`` itself stays on the CPU.
+        self.device = torch.device(device if device is not None else "cuda" if torch.cuda.is_available() else "cpu")
+        self._net: tuple[RhythmLSTM, RhythmLSTM] | None = None  # (model, its copy on the device)
 
     @classmethod
     def load(cls, path: str | Path | None = None, **kwargs) -> "RhythmClassifier":
         """Load weights (default: the shipped ``models/rhythm_lstm.pt``) and the
         ``.json`` beside them (or ``config.json`` of a run folder) when present;
-        its ``postprocessing`` settings replace the defaults, ``kwargs`` replace both.  Raises ModelError when the file is
-        missing, corrupt, or not weights of this model."""
+        its ``postprocessing`` settings replace the defaults, ``kwargs`` (and ``device``) replace both.
+        Raises ModelError when the file is missing, corrupt, or not weights of this model."""
         path = Path(path) if path is not None else DEFAULT_WEIGHTS
         state = load_weights(path, "rhythm model", "make train-rhythm")
         try:
@@ -98,12 +114,7 @@ class RhythmClassifier:
         if len(peaks) < MIN_BEATS:
             return np.zeros((len(peaks), len(CLASSES)), np.float32)
         seq, feat = rhythm_inputs(peaks, fs, labels, self.window)
-        out = []
-        with torch.no_grad():
-            for i in range(0, len(seq), 4096):
-                logits = self.model(torch.from_numpy(seq[i:i + 4096]), torch.from_numpy(feat[i:i + 4096]))
-                out.append(torch.softmax(logits, dim=1).numpy())
-        return np.concatenate(out)
+        return self.probs_from_inputs(seq, feat)
 
     # -- episodes -------------------------------------------------------------------
     def predict(self, peaks, fs: float, labels=None, n_samples: int | None = None) -> pd.DataFrame:
@@ -126,6 +137,42 @@ class RhythmClassifier:
             return pd.DataFrame(columns=EPISODE_COLUMNS)
         probs = self.predict_beats(peaks, fs, labels)
         return episodes_from_probs(probs, peaks, fs, n_samples, **self.post)
+
+    # -- the network ----------------------------------------------------------------
+    @property
+    def net(self) -> RhythmLSTM:
+        """``self.model`` on ``self.device`` (a copy, made on first use, unless that is the CPU)."""
+        if self._net is None or self._net[0] is not self.model:
+            net = self.model if self.device.type == "cpu" else copy.deepcopy(self.model).to(self.device).eval()
+            self._net = (self.model, net)
+        return self._net[1]
+
+    def batch_size(self, seq_shape: tuple[int, ...]) -> int:
+        """Windows per LSTM call: on a CPU, :data:`CPU_WINDOWS` times torch's thread count; on a GPU,
+        :data:`GPU_MEMORY_SHARE` of its free memory over a window's float32 input, gates and outputs (both
+        directions), at least the CPU's batch."""
+        floor = CPU_WINDOWS * torch.get_num_threads()
+        if self.device.type != "cuda":
+            return floor
+        free, _ = torch.cuda.mem_get_info(self.device)
+        steps, channels = seq_shape[1], seq_shape[2]
+        per_window = 4 * steps * (channels + 12 * self.model.lstm.hidden_size)
+        return max(floor, int(free * GPU_MEMORY_SHARE) // per_window)
+
+    @torch.inference_mode()
+    def probs_from_inputs(self, seq: np.ndarray, feat: np.ndarray, forward=None) -> np.ndarray:
+        """Class probabilities (n, 3), float32, of the model inputs of :func:`.features.rhythm_inputs`;
+        ``forward`` ((seq, feat) tensors -> logits) replaces the network (another implementation, to compare)."""
+        forward = self.net if forward is None else forward
+        seq = torch.as_tensor(seq, dtype=torch.float32)
+        feat = torch.as_tensor(feat, dtype=torch.float32)
+        out = torch.empty(len(seq), len(CLASSES))
+        b = self.batch_size(tuple(seq.shape))
+        for i in range(0, len(seq), b):
+            s = seq[i:i + b].to(self.device, non_blocking=True)
+            f = feat[i:i + b].to(self.device, non_blocking=True)
+            out[i:i + b] = torch.softmax(forward(s, f).float(), dim=1).cpu()
+        return out.numpy()
 
     @property
     def post(self) -> dict:

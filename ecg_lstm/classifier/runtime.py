@@ -1,0 +1,156 @@
+"""Batched inference of the beat classifier's networks on long records (a 24-hour Holter: ~100,000 beats).
+
+:func:`.predict.sequence_logits` is the reference: it runs each member of the ensemble in turn, its CNN
+over every beat, then its LSTM over the overlapping beat windows. :class:`BeatRuntime` gives the same
+logits (to float rounding) with less work:
+
+* the members' embeddings of a beat are computed in one pass over the beats and kept side by side, so the
+  windows are gathered once for the whole ensemble and the centre-weighted accumulation is done once, on
+  the members' mean logits (the window average is linear: the mean of the members' averages is the
+  average of their mean);
+* batches are sized for the device. On a CPU, 128 windows per thread: each thread's share of the LSTM's
+  activations then stays in its cache. On one thread, 64 to 256 windows of 64 beats took the same time on
+  a 24-hour record, 1,024 (the reference's batch) about twice as long. On a GPU, batches take a share of
+  its free memory, which for the shipped model is the whole record at once.
+
+The networks run in plain torch. ONNX Runtime (its LSTM kernel), TorchScript and torch.compile were
+measured against it on a 24-hour record (``bench/bench_inference.py``), for this model and the rhythm
+model, with the same labels: none was faster by a fifth, ONNX Runtime was slower (torch's LSTM is
+oneDNN's), and torch.compile adds seconds of compilation to each new process.
+
+The CPU's thread count is left as the caller set it (``torch.set_num_threads``; torch's default is the
+number of cores): batch workers pin one thread each on purpose. On a machine busier than its cores, more
+than one thread is slower than one (OpenMP threads spin-wait on each other), several times over.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from torch import nn
+
+from .model import BeatLSTM, ensemble_members
+
+#: CPU batch sizes per torch thread: beats per CNN call, windows per LSTM call (see the module docstring).
+CPU_BEATS = 1024
+CPU_WINDOWS = 128
+#: Share of a GPU's free memory that one batch may take.
+GPU_MEMORY_SHARE = 0.25
+
+
+def inference_device(device=None) -> torch.device:
+    """``device`` as a torch.device; by default the GPU when torch sees one, else the CPU."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def batch_size(device: torch.device, bytes_per_item: int, per_thread: int) -> int:
+    """Items per batch on ``device``: on a CPU, ``per_thread`` times torch's thread count; on a GPU,
+    :data:`GPU_MEMORY_SHARE` of its free memory over ``bytes_per_item`` (at least the CPU's batch)."""
+    floor = per_thread * torch.get_num_threads()
+    if device.type != "cuda":
+        return floor
+    free, _ = torch.cuda.mem_get_info(device)
+    return max(floor, int(free * GPU_MEMORY_SHARE) // max(1, bytes_per_item))
+
+
+def on_device(model: nn.Module, device: torch.device) -> nn.Module:
+    """``model`` itself on the CPU, else an eval-mode copy on ``device`` (the caller's model stays where it is:
+    adaptation and explanations read it on the CPU)."""
+    if device.type == "cpu":
+        return model
+    return copy.deepcopy(model).to(device).eval()
+
+
+def window_average(fn, z: torch.Tensor, seq_len: int, d: int, batch: int = 1024) -> torch.Tensor:
+    """``fn`` (a batch of beat sequences (b, L, e) -> (b, L, d)) over one record's beat embeddings
+    ``z`` (n, e) in overlapping windows of ``seq_len`` beats (hop ``seq_len // 2``), each beat's
+    outputs averaged with centre-heavy weights: a beat near a window's edge has little context.
+    ``batch`` windows go to ``fn`` at a time; the result is on ``z``'s device."""
+    n = len(z)
+    if n <= seq_len:
+        return fn(z[None])[0].float()
+    hop = seq_len // 2
+    starts = np.arange(0, n - seq_len + 1, hop)
+    if starts[-1] != n - seq_len:
+        starts = np.append(starts, n - seq_len)
+    dev = z.device
+    idx = torch.as_tensor(starts[:, None] + np.arange(seq_len)[None, :], device=dev)
+    t = torch.arange(seq_len, dtype=torch.float32, device=dev)
+    wt = 1.0 - (t - (seq_len - 1) / 2).abs() / (seq_len / 2) + 1e-3  # centre-weighted
+    acc = torch.zeros(n, d, device=dev)
+    for i in range(0, len(idx), batch):
+        part = idx[i:i + batch]
+        out = fn(z[part]).float()
+        acc.index_add_(0, part.reshape(-1), (out * wt[None, :, None]).reshape(-1, d))
+    # Each beat's sum of weights depends only on the windows, not on ``fn``: one pass over all of them.
+    wsum = torch.zeros(n, device=dev).index_add_(0, idx.reshape(-1), wt.repeat(len(idx)))
+    return acc / wsum[:, None]
+
+
+class BeatRuntime:
+    """The logits of a :class:`.model.BeatLSTM` or :class:`.model.BeatEnsemble` for one record's beats.
+
+    ``BeatRuntime(model, seq_len).logits(w, rr)`` equals ``sequence_logits(model, w, rr, seq_len)`` to float
+    rounding. Members that are not :class:`.model.BeatLSTM` (wrappers that run a network elsewhere and hand
+    back CPU tensors, as the batch workers' GPU wrapper does) are called as they are, on CPU tensors.
+    """
+
+    def __init__(self, model: nn.Module, seq_len: int, device=None):
+        self.model = model  # the networks this runtime was built from
+        members = ensemble_members(model)
+        own = all(isinstance(m, BeatLSTM) for m in members)
+        self.device = inference_device(device) if own else torch.device("cpu")
+        self.members = [on_device(m, self.device) for m in members] if own else members
+        cfg = members[0].cfg
+        self.seq_len, self.n_classes = int(seq_len), cfg.n_classes
+        self.d = cfg.emb + cfg.n_rr
+        # Rough float32 sizes, for GPU batches: a beat's CNN activations (input, three conv layers, each
+        # twice for its ReLU) and a window's LSTM input, gates and outputs (both directions), per member.
+        self.beat_bytes = 4 * (cfg.in_channels * cfg.window + 6 * cfg.channels * cfg.window) * len(members)
+        self.window_bytes = 4 * self.seq_len * len(members) * (self.d + 12 * cfg.hidden * cfg.layers)
+        #: Batch sizes; None: chosen at each call by :func:`batch_size` (the thread count may change).
+        self.beat_batch: int | None = None
+        self.window_batch: int | None = None
+
+    @torch.inference_mode()
+    def embed(self, w: torch.Tensor, rr: torch.Tensor) -> torch.Tensor:
+        """(n, C, L), (n, n_rr) -> (n, members * d): each member's per-beat embedding, side by side."""
+        n, d = len(w), self.d
+        b = self.beat_batch or batch_size(self.device, self.beat_bytes, CPU_BEATS)
+        z = torch.empty(n, len(self.members) * d, device=self.device)
+        for i in range(0, n, b):
+            wb = w[i:i + b].to(self.device, non_blocking=True)
+            rb = rr[i:i + b].to(self.device, non_blocking=True)
+            for k, m in enumerate(self.members):
+                z[i:i + len(wb), k * d:(k + 1) * d] = m.embed(wb, rb)
+        return z
+
+    @torch.inference_mode()
+    def sequence(self, zw: torch.Tensor) -> torch.Tensor:
+        """(b, T, members * d) windows of embeddings -> (b, T, n_classes): the members' mean logits."""
+        d = self.d
+        out = None
+        for k, m in enumerate(self.members):
+            o = m.sequence(zw[..., k * d:(k + 1) * d].contiguous()).float()  # cuDNN takes contiguous input
+            out = o if out is None else out.add_(o)
+        return out / len(self.members)
+
+    @torch.inference_mode()
+    def logits(self, w, rr, sequence=None) -> torch.Tensor:
+        """(n, C, L), (n, n_rr) beats of one record in time order -> (n, n_classes) logits on the CPU.
+        ``sequence`` replaces :meth:`sequence` (another implementation of the LSTM part, to compare)."""
+        w = torch.as_tensor(w, dtype=torch.float32)
+        rr = torch.as_tensor(rr, dtype=torch.float32)
+        if len(w) == 0:
+            return torch.zeros(0, self.n_classes)
+        fn = self.sequence if sequence is None else sequence
+        b = self.window_batch or batch_size(self.device, self.window_bytes, CPU_WINDOWS)
+        return window_average(fn, self.embed(w, rr), self.seq_len, self.n_classes, b).cpu()
+
+    def probs(self, w, rr, temperature: float = 1.0, sequence=None) -> np.ndarray:
+        """Calibrated (n, n_classes) probabilities, float64."""
+        logits = self.logits(w, rr, sequence)
+        return torch.softmax(logits / temperature, dim=-1).numpy().astype(np.float64)
