@@ -112,7 +112,7 @@ bench-hrv: setup  ## HRV on all 48 MIT-BIH records: Welch vs Lomb-Scargle covera
 bench-qrs: setup  ## R-peak detection vs wfdb and NeuroKit2 on all 48 MIT-BIH records
 	$(PY) bench/bench_qrs.py --data-dir $(ECG_DATA_DIR)
 
-bench-dashboard: setup  ## upload-to-results, jump-to-event, 24 h first-trace and lead-switch times (headless Chromium)
+bench-dashboard: setup  ## first page after server up, upload-to-results, jump-to-event, 24 h first-trace and lead-switch times (headless Chromium)
 	$(PY) bench/bench_dashboard.py --data-dir $(ECG_DATA_DIR)
 
 .PHONY: bench-studies
@@ -134,6 +134,10 @@ bench-holter: setup  ## 30 min to a 14-day patch: time and peak memory stage by 
 .PHONY: bench-rate-check
 bench-rate-check: setup  ## the sampling-rate screen on MIT-BIH: each record at its true rate, at half and twice it
 	$(PY) bench/bench_rate_check.py --data-dir $(ECG_DATA_DIR)
+
+.PHONY: bench-inference
+bench-inference: setup  ## beat and rhythm networks on a 24 h record: torch vs ONNX Runtime, TorchScript, torch.compile
+	$(PY) bench/bench_inference.py --data-dir $(ECG_DATA_DIR)
 
 .PHONY: bench-events
 bench-events: setup  ## VT, flutter, block and PAC-in-AF events against the MIT-BIH reference rhythms

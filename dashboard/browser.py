@@ -137,6 +137,20 @@ def wait_ready(driver, timeout_s: float = 60.0) -> None:
     wait_for(driver, lambda d: _css(d, 'input[type="file"]'), timeout_s, "the upload control")
 
 
+def models_loading(driver) -> bool:
+    """The first page's note that the analysis code and the models are loading is shown
+    (``dashboard.loading.WARM_UP_NOTE``); it goes once they are loaded."""
+    captions = _css(driver, '[data-testid="stCaptionContainer"]')
+    return any(e.text.startswith("Loading the analysis code") for e in captions)
+
+
+def first_page_shown(driver) -> bool:
+    """The page a user sees first is drawn: the title, and the upload control in the sidebar."""
+    titles = _css(driver, '[data-testid="stMain"] h1')
+    uploader = _css(driver, '[data-testid="stSidebar"] input[type="file"]')
+    return bool(uploader) and any("ECG monitor" in t.text for t in titles)
+
+
 def upload(driver, paths: list[str | Path]) -> None:
     """Give the uploader these files at once (as selecting them in the file dialog would)."""
     field = _css(driver, 'input[type="file"]')[0]

@@ -5,18 +5,30 @@ on success, makes it the current record (``st.session_state["analysis"]``).
 On an :class:`~ecg_lstm.errors.ECGError` it stores the message under
 ``st.session_state["load_error"]`` with where it came from, and the record
 shown before stays. Nothing here logs file names or signal values.
+
+The page's first view (the sidebar's record choice) is drawn from this module before the
+library is imported: ``ecg_lstm`` (scipy, pandas) and the models (torch) take seconds to
+load, so they are imported inside the functions that open a record, and :func:`warm_up`
+loads them in the background once that first view is on screen.
 """
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
+import pkgutil
+import threading
 from pathlib import Path
 
 import streamlit as st
 
 from dashboard import studies_session
-from ecg_lstm.errors import ECGError, RecordError, SamplingRateError
-from ecg_lstm.paths import ROOT
+
+#: The checkout (``ecg_lstm.paths.ROOT``, which the dashboard lives in), without importing the library.
+ROOT = Path(__file__).resolve().parents[1]
+#: The single-file record types the reader takes (``ecg_lstm.io.read.FILE_SUFFIXES``, which a test
+#: keeps this equal to): the local list is drawn before the reader is imported.
+FILE_SUFFIXES = (".edf", ".csv", ".ecg", ".dcm", ".xml")
 
 
 def data_dir() -> Path:
@@ -26,9 +38,7 @@ def data_dir() -> Path:
 
 def local_records(folder: Path) -> list[str]:
     """Record names in ``folder``: WFDB headers (without extension), and the files of the single-file
-    formats (EDF, CSV, ISHNE, DICOM, HL7 aECG / Sierra XML: ``ecg_lstm.io.read.FILE_SUFFIXES``)."""
-    from ecg_lstm.io.read import FILE_SUFFIXES
-
+    formats (EDF, CSV, ISHNE, DICOM, HL7 aECG / Sierra XML: :data:`FILE_SUFFIXES`)."""
     if not folder.is_dir():
         return []
     names = [p.stem for p in folder.glob("*.hea")]
@@ -72,6 +82,8 @@ def rhythm_classifier():
 def models() -> tuple[object, object, list[str]]:
     """(beat classifier, rhythm classifier, notes): a model that cannot load is
     skipped with a note, so the beats and vitals still show."""
+    from ecg_lstm.errors import ECGError
+
     notes, out = [], []
     for what, loader in (("beat classifier", beat_classifier), ("rhythm classifier", rhythm_classifier)):
         try:
@@ -90,13 +102,52 @@ def _sweep_uploads() -> int:
     return len(sweep_stale())
 
 
-def warm_up() -> None:
-    """Import the analysis code and load the models (cached for the server's life), so the
-    first record a user opens does not wait for them. Called once the page is drawn."""
-    import ecg_lstm.analyze  # noqa: F401  (scipy, torch and the pipeline modules)
+#: Said on the page while :func:`warm_up` runs.
+WARM_UP_NOTE = "Loading the analysis code and the models (once per server start)…"
 
+
+def warm_up(note=None) -> None:
+    """Start importing the analysis code and loading the models (cached for the server's life) in
+    the background, so the first record a user opens does not wait for them; ``note`` (an
+    ``st.empty()``) says so while they load.
+
+    Called once the first view is drawn; the loading runs in a thread, so the page is not held
+    up by it (the imports alone take seconds on a busy machine). A record opened meanwhile waits
+    for what is still loading (Python's import lock, the cache's lock for each model)."""
+    if _warm_up_thread().is_alive() and note is not None:
+        note.caption(WARM_UP_NOTE)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up_thread() -> threading.Thread:
+    """The thread of :func:`warm_up`, started once per server."""
+    thread = threading.Thread(target=_warm, name="ecg-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm() -> None:
+    """What the first record would otherwise wait for: the library (scipy, torch and the pipeline
+    modules), the page's sections (their figures and tables), the upload sweep and the models."""
+    import ecg_lstm.analyze  # noqa: F401
+    from dashboard import sections
+
+    for module in pkgutil.iter_modules(sections.__path__):
+        importlib.import_module(f"{sections.__name__}.{module.name}")
     _sweep_uploads()
     models()
+
+
+def wait_warm_up(note, poll_s: float = 0.25) -> None:
+    """Keep ``note`` until :func:`warm_up` is done, then empty it.
+
+    The note is written again at each poll: a user's action (an upload) interrupts the script at
+    its next Streamlit call, so the page answers at once while the models go on loading."""
+    thread = _warm_up_thread()
+    while thread.is_alive():
+        note.caption(WARM_UP_NOTE)
+        thread.join(poll_s)
+    note.empty()
 
 
 def _analyse(read, reference_beats: bool):
@@ -212,6 +263,8 @@ def _set_current(result, label: str, key: str) -> None:
 
 
 def _fail(where: str, err: Exception) -> None:
+    from ecg_lstm.errors import SamplingRateError
+
     msg = str(err)
     if isinstance(err, SamplingRateError) and where == "upload":
         msg += " (here: type it in the sampling-rate box below the upload)"
@@ -220,6 +273,8 @@ def _fail(where: str, err: Exception) -> None:
 
 def open_files(files: dict[str, bytes], fs: float | None = None, reference_beats: bool = False) -> bool:
     """Analyse uploaded files (name -> bytes) and make them the current record."""
+    from ecg_lstm.errors import ECGError
+
     key = digest(files, fs, reference_beats)
     if key == st.session_state.get("analysis_key"):
         return True
@@ -243,6 +298,8 @@ def open_files(files: dict[str, bytes], fs: float | None = None, reference_beats
 def open_path(path: Path, label: str, fs: float | None = None, reference_beats: bool = False,
               where: str = "local") -> bool:
     """Analyse a local record (WFDB path without extension, .edf or .csv)."""
+    from ecg_lstm.errors import ECGError
+
     stamp = _stamp(path)
     key = digest({}, str(path), stamp, fs, reference_beats)
     if key == st.session_state.get("analysis_key"):
@@ -259,6 +316,7 @@ def open_path(path: Path, label: str, fs: float | None = None, reference_beats: 
 
 def _keep_local(path: Path, analysis, label: str, fs, reference_beats: bool, where: str) -> None:
     """A local record becomes a study too: its files are copied into the store (kept once)."""
+    from ecg_lstm.errors import ECGError
     from ecg_lstm.studies.intake import record_files, study_options
 
     try:
@@ -292,6 +350,8 @@ def _stored(store_url: str, sid: int, key: str, fs: float | None):
 
 def open_stored(sid: int) -> bool:
     """Open study ``sid`` of the store (the Studies page): its record, saved analysis and review."""
+    from ecg_lstm.errors import ECGError
+
     s = studies_session.store()
     try:
         row = s.get(sid)
@@ -314,6 +374,7 @@ def fetch_physionet(db: str, record: str, out_root: Path) -> Path:
     """Download one PhysioNet record (verified against SHA256SUMS) into ``out_root/db``
     (from ``$ECG_MIRROR`` when set) and return its path without extension."""
     from data_scripts.download import ensure_records
+    from ecg_lstm.errors import RecordError
 
     db, record = db.strip().strip("/"), record.strip()
     if not db or not record or "/" in db or ".." in record:

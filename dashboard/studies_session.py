@@ -13,6 +13,9 @@ which study the page shows and hands each action to the store:
 
 Without a store (it cannot be opened: the page says why), records open as before, in the
 browser session only. Nothing here logs a patient field or a file name.
+
+The library is imported inside the functions: the sidebar draws :func:`who` on the page's first
+view, before the library has loaded (``dashboard.loading``).
 """
 from __future__ import annotations
 
@@ -20,12 +23,11 @@ import getpass
 
 import streamlit as st
 
-from ecg_lstm.errors import ECGError
-
 
 @st.cache_resource(show_spinner=False)
 def _open_store():
     """(store, None), or (None, why) when it cannot be opened; once per server."""
+    from ecg_lstm.errors import ECGError
     from ecg_lstm.studies import StudyStore
 
     try:
@@ -61,6 +63,8 @@ def study_id() -> int | None:
 def open_study(files: dict[str, bytes], analysis, label: str, source: str, options: dict) -> None:
     """Make the study of the record just opened the current one (adding it on first opening) and
     load what was saved of it into the session. A store that fails leaves the record open, unsaved."""
+    from ecg_lstm.errors import ECGError
+
     state = st.session_state
     state.pop("study_id", None)
     s = store()
@@ -111,6 +115,8 @@ def _fields_from_file(sid: int | None) -> None:
 
 def study_line() -> str:
     """The study shown, in a few words: its number, status, and who else changed it last (and when)."""
+    from ecg_lstm.errors import ECGError
+
     sid, s = study_id(), store()
     if sid is None or s is None:
         return ""
@@ -129,6 +135,8 @@ def study_line() -> str:
 def changed_elsewhere() -> bool:
     """Whether another session saved a change to the study shown since this page read it (one small
     query): the trace and tabs, which rerun on their own, then rerun the whole page to load it."""
+    from ecg_lstm.errors import ECGError
+
     sid, s = study_id(), store()
     if sid is None or s is None:
         return False
@@ -140,6 +148,8 @@ def changed_elsewhere() -> bool:
 
 def refresh() -> None:
     """Load the study again when another session saved a change to it since this page read it."""
+    from ecg_lstm.errors import ECGError
+
     state, sid, s = st.session_state, study_id(), store()
     if sid is None or s is None:
         return
@@ -163,6 +173,7 @@ def save_review(rev: dict, analysis, signature: str = "") -> bool:
     set (``review_action``), with the worklist summary of ``analysis``, which is kept too (under the
     review's ``signature``: reopening the study then needs no relabelling). False when the store
     refused it: the caller goes back to the saved state (``study_saved``)."""
+    from ecg_lstm.errors import ECGError
     from ecg_lstm.studies import summary_of
 
     state, sid, s = st.session_state, study_id(), store()
@@ -206,6 +217,8 @@ def note_action(action: str, target: str = "") -> None:
 
 
 def _guarded(fn, *args) -> bool:
+    from ecg_lstm.errors import ECGError
+
     sid, s = study_id(), store()
     if sid is None or s is None:
         return True

@@ -3,6 +3,10 @@
 The record changes only on an explicit action: new files in the uploader, the Open
 button, the PhysioNet button. Picking a name in the local list, or a rerun with the
 old upload still in the uploader, does not switch the record shown.
+
+The sidebar is the page's first view: it is drawn without the library (imported by what
+opens a record), but for the sentence on what is kept, which needs the study store and
+goes where :func:`render` leaves room for it (:func:`what_is_kept`).
 """
 from __future__ import annotations
 
@@ -12,8 +16,6 @@ import streamlit as st
 
 from dashboard import loading
 from dashboard.markdown_text import md_escape
-from ecg_lstm.errors import ECGError
-from ecg_lstm.review import split_corrections
 
 HELP_UPLOAD = ("WFDB: the .hea and .dat files (and .atr for a comparison with reference beats), "
                "selected together, or one .zip of them. Also EDF/EDF+ (.edf), CSV (.csv), ISHNE Holter (.ecg), "
@@ -32,9 +34,9 @@ def uploaded_files(uploads) -> dict[str, bytes]:
     return {Path(u.name).name: u.getvalue() for u in uploads or []}
 
 
-def render() -> None:
+def render():
+    """The sidebar; returns the room left at its end for :func:`what_is_kept` (an ``st.empty()``)."""
     from dashboard import studies_session
-    from dashboard.sections.study import what_is_kept
 
     st.sidebar.header("Record")
     with st.sidebar:
@@ -45,7 +47,15 @@ def render() -> None:
         _local()
         _physionet()
         _error_here("study")
-        st.caption(md_escape(what_is_kept()))
+        return st.empty()
+
+
+def what_is_kept(room) -> None:
+    """What is kept of an opened record, and where, in ``room`` (from :func:`render`). It opens the
+    study store: on the first view, the caller fills it once the rest of the page is drawn."""
+    from dashboard.sections import study
+
+    room.caption(md_escape(study.what_is_kept()))
 
 
 def _upload() -> None:
@@ -59,6 +69,8 @@ def _upload() -> None:
     elif new_upload(st.session_state, files, fs):
         # A .cor file holds a reviewer's corrections: read by the review, not by the record reader
         # (and left out of the record's digest, so the record keeps its identity with or without it).
+        from ecg_lstm.review import split_corrections
+
         record_files, cor = split_corrections(files)
         with st.spinner("Reading and analysing the record..."):
             ok = bool(record_files) and loading.open_files(record_files, fs=fs or None)
@@ -113,6 +125,7 @@ def _local_corrections(path: Path) -> tuple[bytes, str] | None:
     """The corrections file beside the local record just opened, if there is one. One that cannot be
     read within the record's limits (a symbolic link, too large) is not read: the page says why, as
     an error, and the record stays open without it."""
+    from ecg_lstm.errors import ECGError
     from ecg_lstm.review import local_corrections
 
     try:
@@ -127,6 +140,8 @@ def _physionet() -> None:
         db = st.text_input("Database", value="mitdb", key="pn_db")
         rec = st.text_input("Record", value="", key="pn_record", placeholder="e.g. 201")
         if st.button("Download and open", key="pn_open"):
+            from ecg_lstm.errors import ECGError
+
             with st.status(f"Fetching {md_escape(db)}/{md_escape(rec)}...", expanded=False) as status:
                 try:
                     path = loading.fetch_physionet(db, rec, loading.ROOT / "data")
