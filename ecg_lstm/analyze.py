@@ -6,6 +6,7 @@ dashboard share, so the numbers each of them shows are the same numbers.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -174,6 +175,10 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         model["beat_detection"] = (f"leads {', '.join(record.lead_names[i] for i in fused)}: a beat seen on "
                                    f"{MIN_LEADS} of them counts")
     step(0.1, "classifying beats")
+    # The signal quality needs the beats but not their labels: it is scored on the other core
+    # while the classifier runs (a second off a day's analysis on two cores).
+    pool = ThreadPoolExecutor(1)
+    scored = pool.submit(signal_quality, ecg, fs, peaks)
     if classifier is not None:
         clf = _default_classifier() if isinstance(classifier, str) else classifier
         if adapt or reviewed is not None:
@@ -192,7 +197,8 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     beats = beats[BEAT_COLUMNS]
 
     step(0.28, "scoring signal quality")
-    quality = signal_quality(ecg, fs, peaks)
+    quality = scored.result()
+    pool.shutdown()
     if gaps is not None:  # windows missing 5 % of their samples or more count as noisy
         quality = _missing_is_noisy(quality, gaps)
     return _summarise(record, idx, source, beats, quality, ecg, labelled=classifier is not None, rhythm=rhythm,
@@ -234,7 +240,12 @@ def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quali
     peaks = beats["sample"].to_numpy(np.int64)
     labels = beats["label"].to_numpy() if labelled else None
     step(0.58, "vitals and rhythm")
-    vitals = ecg_vitals(peaks, fs, labels=labels, n_samples=record.n_samples, memo=derived.setdefault("hrv", {}))
+    pool = ThreadPoolExecutor(1)
+    if "flutter" not in derived:  # from the signal, the beats and the quality, not the labels: on the other core
+        ecg = bridge_gaps(record.signal[:, idx])[0] if ecg is None else ecg
+        flutter = pool.submit(ventricular_flutter_segments, ecg, fs, peaks, quality)
+    vitals = pool.submit(ecg_vitals, peaks, fs, labels=labels, n_samples=record.n_samples,
+                         memo=derived.setdefault("hrv", {}))  # on the other core too, while the rhythm runs
 
     episodes = pd.DataFrame()
     if rhythm is not None:
@@ -248,11 +259,12 @@ def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quali
             episodes = episodes_from_probs(probs, peaks, fs, record.n_samples, **rm.post)
         episodes = split_atrial_flutter(episodes, record.signal, fs, peaks, known=derived.setdefault("afl", {}))
         model["rhythm_classifier"] = getattr(rm, "name", type(rm).__name__)
+    vitals = vitals.result()
     vitals.update(_hrv_applicability(beats, episodes, record.duration_s))
     step(0.9, "events")
-    if "flutter" not in derived:  # from the signal, the beats and the quality: not from the labels
-        ecg = bridge_gaps(record.signal[:, idx])[0] if ecg is None else ecg
-        derived["flutter"] = ventricular_flutter_segments(ecg, fs, peaks, quality)
+    if "flutter" not in derived:
+        derived["flutter"] = flutter.result()
+    pool.shutdown()
     events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None, peaks_quality=quality,
                            flutter_segments=derived["flutter"])
     step(1.0, "done")

@@ -135,32 +135,62 @@ def rr_features(peaks_s: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     return f.astype(np.float32)
 
 
+class BeatWindows:
+    """The beat windows of one record, (n, 2, window) float32 (see :func:`beat_windows`), made on
+    demand: ``bw[a:b]`` builds the windows of beats a..b-1 from the prepared signal, the R-amplitude
+    scale and the median beat computed once. A day's windows at once take 100 MB; the classifier
+    needs them a batch at a time. ``np.asarray(bw)`` gives them all."""
+
+    def __init__(self, x: np.ndarray, idx: np.ndarray, cfg: FeatureConfig, padded: bool = False):
+        self.cfg, self.idx = cfg, np.asarray(idx, np.int64)
+        self.pad = cfg.window  # beats near the edges get windows padded with zeros
+        # float32: half the memory traffic of long records
+        xp = np.asarray(x, np.float32) if padded else np.pad(np.asarray(x, np.float32), self.pad)
+        # Windows gathered from a strided view (no (beats x window) index matrix: 100 MB on a day of beats).
+        self.view = np.lib.stride_tricks.sliding_window_view(xp, cfg.window)
+        # R amplitude per beat: max |x| near the peak; the record median sets the gain.
+        h = max(1, int(round(cfg.amp_s * cfg.fs)))
+        scale = np.median(np.abs(self.view[self.idx + self.pad - h, :2 * h + 1]).max(axis=1)) if len(idx) else 1.0
+        self.scale = np.float32(scale if np.isfinite(scale) and scale > 1e-9 else 1.0)
+        # The median beat; above MAX_TEMPLATE_BEATS (about 4 h, longer than any MIT-BIH record) it is
+        # taken over evenly spaced beats: the same beat, without sorting a day of windows.
+        pick = slice(None, None, -(-len(idx) // MAX_TEMPLATE_BEATS)) if len(idx) else slice(None)
+        self.template = np.median(self._beats(self.idx[pick]), axis=0) if len(idx) else \
+            np.zeros(cfg.window, np.float32)
+
+    def _beats(self, idx: np.ndarray) -> np.ndarray:
+        out = np.empty((len(idx), self.cfg.window), np.float32)
+        for i in range(0, len(idx), MORPH_BLOCK):  # a block of beats at a time: no (beats x window) temporary
+            out[i:i + MORPH_BLOCK] = self.view[idx[i:i + MORPH_BLOCK] + self.pad - self.cfg.n_pre]
+        out /= self.scale
+        return out
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.idx), 2, self.cfg.window)
+
+    def __getitem__(self, key) -> np.ndarray:
+        if not isinstance(key, slice):
+            raise TypeError("BeatWindows takes a slice of beats, e.g. bw[a:b]")
+        idx = self.idx[key]
+        out = np.empty((len(idx), 2, self.cfg.window), np.float32)
+        out[:, 0] = self._beats(idx)
+        np.subtract(out[:, 0], self.template, out=out[:, 1])
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = self[:]
+        return out if dtype is None else out.astype(dtype)
+
+
 def beat_windows(x: np.ndarray, idx: np.ndarray, cfg: FeatureConfig, padded: bool = False) -> np.ndarray:
     """(n, 2, window) float32: the normalised beat and its difference to the
     record's median beat (what makes a beat unusual *for this patient*).
     ``padded``: ``x`` already has ``cfg.window`` zeros either side (:func:`prepare_signal`'s ``pad``)."""
-    n_pre, w = cfg.n_pre, cfg.window
-    pad = w  # beats near the edges get windows padded with zeros
-    # float32: half the memory traffic of long records
-    xp = np.asarray(x, np.float32) if padded else np.pad(np.asarray(x, np.float32), pad)
-    # Windows gathered from a strided view (no (beats x window) index matrix: 100 MB on a day of beats).
-    view = np.lib.stride_tricks.sliding_window_view(xp, w)
-    # R amplitude per beat: max |x| near the peak; the record median sets the gain.
-    h = max(1, int(round(cfg.amp_s * cfg.fs)))
-    near = view[idx + pad - h, :2 * h + 1]
-    scale = np.median(np.abs(near).max(axis=1)) if len(idx) else 1.0
-    if not np.isfinite(scale) or scale <= 1e-9:
-        scale = 1.0
-    out = np.empty((len(idx), 2, w), np.float32)
-    for i in range(0, len(idx), MORPH_BLOCK):  # gathered a block of beats at a time: no (beats x window) temporary
-        out[i:i + MORPH_BLOCK, 0] = view[idx[i:i + MORPH_BLOCK] + pad - n_pre]
-    out[:, 0] /= np.float32(scale)
-    # The median beat; above MAX_TEMPLATE_BEATS (about 4 h, longer than any MIT-BIH record) it is
-    # taken over evenly spaced beats: the same beat, without sorting a day of windows.
-    pick = slice(None, None, -(-len(idx) // MAX_TEMPLATE_BEATS)) if len(idx) else slice(None)
-    template = np.median(out[pick, 0], axis=0) if len(idx) else np.zeros(w, np.float32)
-    np.subtract(out[:, 0], template, out=out[:, 1])
-    return out
+    return BeatWindows(x, idx, cfg, padded)[:]
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -203,8 +233,10 @@ def morph_features(win: np.ndarray, cfg: FeatureConfig, template: np.ndarray | N
     return f.astype(np.float32)
 
 
-def beat_features(ecg: np.ndarray, fs: float, peaks: np.ndarray, cfg: FeatureConfig = FeatureConfig()):
-    """Windows (n, 2, L) and per-beat features (n, 28: RR then morphology) for beats at ``peaks``.
+def beat_features(ecg: np.ndarray, fs: float, peaks: np.ndarray, cfg: FeatureConfig = FeatureConfig(),
+                  lazy: bool = False):
+    """Windows (n, 2, L) and per-beat features (n, 28: RR then morphology) for beats at ``peaks``;
+    with ``lazy``, the windows as a :class:`BeatWindows` (made a block of beats at a time).
 
     ``peaks`` are sample numbers at ``fs`` in increasing order (the caller sorts).
     """
@@ -212,10 +244,13 @@ def beat_features(ecg: np.ndarray, fs: float, peaks: np.ndarray, cfg: FeatureCon
     x = prepare_signal(ecg, fs, cfg, pad=cfg.window)
     n = len(x) - 2 * cfg.window
     idx = np.clip(np.rint(peaks * (cfg.fs / fs)).astype(np.int64), 0, max(n - 1, 0))
-    win = beat_windows(x, idx, cfg, padded=True)
+    win = BeatWindows(x, idx, cfg, padded=True)
     del x
+    if not lazy:
+        win = win[:]
     # In blocks of beats: the comparisons with the median beat make several (beats x window) arrays.
-    template = win[:1, 0] - win[:1, 1] if len(win) else None
+    first = win[:1]
+    template = first[:, 0] - first[:, 1] if len(win) else None
     morph = [morph_features(win[i:i + MORPH_BLOCK], cfg, template) for i in range(0, len(win), MORPH_BLOCK)]
     return win, np.concatenate([rr_features(peaks / float(fs), cfg),
-                                np.concatenate(morph) if morph else morph_features(win, cfg)], axis=1)
+                                np.concatenate(morph) if morph else morph_features(win[:], cfg)], axis=1)

@@ -128,7 +128,8 @@ class BeatClassifier:
         if len(peaks) == 0:
             return np.zeros(0, dtype="<U1"), np.zeros((0, len(CLASSES)))
         order = np.argsort(peaks, kind="stable")
-        w, rr = beat_features(ecg, fs, peaks[order].astype(np.int64), self.features)
+        # The windows are made a batch at a time (lazy): a day's take 100 MB.
+        w, rr = beat_features(ecg, fs, peaks[order].astype(np.int64), self.features, lazy=True)
         probs = np.empty((len(peaks), len(CLASSES)))
         probs[order] = self.probs_from_features(w, rr)
         labels = np.asarray(CLASSES)[probs.argmax(axis=1)]

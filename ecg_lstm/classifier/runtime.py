@@ -64,29 +64,34 @@ def on_device(model: nn.Module, device: torch.device) -> nn.Module:
     return copy.deepcopy(model).to(device).eval()
 
 
-def window_average(fn, z: torch.Tensor, seq_len: int, d: int, batch: int = 1024) -> torch.Tensor:
+def window_average(fn, z, seq_len: int, d: int, batch: int = 1024, n: int | None = None) -> torch.Tensor:
     """``fn`` (a batch of beat sequences (b, L, e) -> (b, L, d)) over one record's beat embeddings
     ``z`` (n, e) in overlapping windows of ``seq_len`` beats (hop ``seq_len // 2``), each beat's
     outputs averaged with centre-heavy weights: a beat near a window's edge has little context.
-    ``batch`` windows go to ``fn`` at a time; the result is on ``z``'s device."""
-    n = len(z)
+    ``batch`` windows go to ``fn`` at a time; the result is on ``z``'s device. ``z`` may instead
+    be a function ``(lo, hi) -> embeddings of beats lo..hi-1`` (with ``n``, the number of beats):
+    the embeddings of a batch's beats are then made as the batch needs them, not a day's at once."""
+    part_of = z if callable(z) else (lambda lo, hi: z[lo:hi])
+    n = len(z) if n is None else n
     if n <= seq_len:
-        return fn(z[None])[0].float()
+        return fn(part_of(0, n)[None])[0].float()
     hop = seq_len // 2
     starts = np.arange(0, n - seq_len + 1, hop)
     if starts[-1] != n - seq_len:
         starts = np.append(starts, n - seq_len)
-    dev = z.device
-    idx = torch.as_tensor(starts[:, None] + np.arange(seq_len)[None, :], device=dev)
-    t = torch.arange(seq_len, dtype=torch.float32, device=dev)
+    acc = wsum = None
+    t = torch.arange(seq_len, dtype=torch.float32)
     wt = 1.0 - (t - (seq_len - 1) / 2).abs() / (seq_len / 2) + 1e-3  # centre-weighted
-    acc = torch.zeros(n, d, device=dev)
-    for i in range(0, len(idx), batch):
-        part = idx[i:i + batch]
-        out = fn(z[part]).float()
-        acc.index_add_(0, part.reshape(-1), (out * wt[None, :, None]).reshape(-1, d))
-    # Each beat's sum of weights depends only on the windows, not on ``fn``: one pass over all of them.
-    wsum = torch.zeros(n, device=dev).index_add_(0, idx.reshape(-1), wt.repeat(len(idx)))
+    for i in range(0, len(starts), batch):
+        lo, hi = int(starts[i]), int(starts[min(i + batch, len(starts)) - 1]) + seq_len
+        zb = part_of(lo, hi)
+        dev = zb.device
+        if acc is None:
+            acc, wsum, wt = torch.zeros(n, d, device=dev), torch.zeros(n, device=dev), wt.to(dev)
+        part = torch.as_tensor(starts[i:i + batch, None] - lo + np.arange(seq_len)[None, :], device=dev)
+        out = fn(zb[part]).float()
+        acc.index_add_(0, (part + lo).reshape(-1), (out * wt[None, :, None]).reshape(-1, d))
+        wsum.index_add_(0, (part + lo).reshape(-1), wt.repeat(len(part)))
     return acc / wsum[:, None]
 
 
@@ -122,7 +127,7 @@ class BeatRuntime:
         b = self.beat_batch or batch_size(self.device, self.beat_bytes, CPU_BEATS)
         z = torch.empty(n, len(self.members) * d, device=self.device)
         for i in range(0, n, b):
-            wb = w[i:i + b].to(self.device, non_blocking=True)
+            wb = torch.as_tensor(w[i:i + b], dtype=torch.float32).to(self.device, non_blocking=True)
             rb = rr[i:i + b].to(self.device, non_blocking=True)
             for k, m in enumerate(self.members):
                 z[i:i + len(wb), k * d:(k + 1) * d] = m.embed(wb, rb)
@@ -142,13 +147,17 @@ class BeatRuntime:
     def logits(self, w, rr, sequence=None) -> torch.Tensor:
         """(n, C, L), (n, n_rr) beats of one record in time order -> (n, n_classes) logits on the CPU.
         ``sequence`` replaces :meth:`sequence` (another implementation of the LSTM part, to compare)."""
-        w = torch.as_tensor(w, dtype=torch.float32)
+        if isinstance(w, (np.ndarray, torch.Tensor)):  # else windows made on demand (features.BeatWindows)
+            w = torch.as_tensor(w, dtype=torch.float32)
         rr = torch.as_tensor(rr, dtype=torch.float32)
         if len(w) == 0:
             return torch.zeros(0, self.n_classes)
         fn = self.sequence if sequence is None else sequence
         b = self.window_batch or batch_size(self.device, self.window_bytes, CPU_WINDOWS)
-        return window_average(fn, self.embed(w, rr), self.seq_len, self.n_classes, b).cpu()
+        # Embedded batch by batch (the beats at a batch's edge twice): a day's embeddings of every
+        # member side by side would take 120 MB.
+        return window_average(fn, lambda lo, hi: self.embed(w[lo:hi], rr[lo:hi]), self.seq_len, self.n_classes,
+                              b, n=len(w)).cpu()
 
     def probs(self, w, rr, temperature: float = 1.0, sequence=None) -> np.ndarray:
         """Calibrated (n, n_classes) probabilities, float64."""

@@ -48,29 +48,48 @@ def atrial_activity(x: np.ndarray, fs: float, beats: np.ndarray) -> tuple[float,
     (organised flutter waves concentrate their power there, fibrillation
     spreads it).  ``beats``: R-peak sample numbers within the window.
     """
+    return atrial_activities(np.asarray(x, float)[None], fs, [beats])[0]
+
+
+def atrial_activities(segs: np.ndarray, fs: float, beats: list) -> list[tuple[float, float]]:
+    """:func:`atrial_activity` of each row of ``segs`` (windows of one length; ``beats[i]``: the
+    R peaks of row i): the filter and the spectrum run on all windows at once (a day holds
+    hundreds of AF windows, and their calls one by one cost a second)."""
     from scipy import signal as sps
 
-    seg = sps.sosfiltfilt(_atrial_band(float(fs)), np.asarray(x, float))
+    segs = np.asarray(segs, float)
+    out = [(float("nan"), float("nan"))] * len(segs)
+    if not len(segs) or segs.shape[1] < 4 * fs:
+        return out
+    seg = sps.sosfiltfilt(_atrial_band(float(fs)), segs, axis=-1)
     pre, post = int(0.1 * fs), int(0.45 * fs)
-    r = np.sort(np.asarray(beats, np.int64))
-    ok = r[(r >= pre) & (r + post < len(seg))]
-    if len(ok) < 4 or len(seg) < 4 * fs:
-        return float("nan"), float("nan")
-    tpl = np.median(np.stack([seg[i - pre:i + post] for i in ok]), axis=0)
     res = seg.copy()
-    for i in ok:
-        nxt = r[r > i]
-        end = min(post, int(nxt[0] - i - pre) if len(nxt) else post)
-        if end > 0:
-            res[i - pre:i + end] -= tpl[:pre + end]
-    mad = 1.4826 * np.median(np.abs(res - np.median(res)))
+    done = []
+    for k, b in enumerate(beats):
+        r = np.sort(np.asarray(b, np.int64))
+        ok = r[(r >= pre) & (r + post < seg.shape[1])]
+        if len(ok) < 4:
+            continue
+        tpl = np.median(np.stack([seg[k, i - pre:i + post] for i in ok]), axis=0)
+        for i in ok:
+            nxt = r[r > i]
+            end = min(post, int(nxt[0] - i - pre) if len(nxt) else post)
+            if end > 0:
+                res[k, i - pre:i + end] -= tpl[:pre + end]
+        done.append(k)
+    if not done:
+        return out
+    res = res[done]
+    mad = 1.4826 * np.median(np.abs(res - np.median(res, axis=1, keepdims=True)), axis=1, keepdims=True)
     res = np.clip(res, -4 * mad, 4 * mad)  # what is left of the QRS does not dominate the spectrum
-    f, p = sps.welch(res, fs=fs, nperseg=int(4 * fs))
+    f, p = sps.welch(res, fs=fs, nperseg=int(4 * fs), axis=-1)
     band = (f >= 3) & (f <= 10)
-    daf = float(f[band][np.argmax(p[band])])
-    tot = p[(f >= 2) & (f <= 20)].sum()
-    peak = p[np.abs(f - daf) <= 0.5].sum() + p[np.abs(f - 2 * daf) <= 0.5].sum()
-    return daf, float(peak / tot) if tot > 0 else float("nan")
+    for row, k in enumerate(done):
+        daf = float(f[band][np.argmax(p[row, band])])
+        tot = p[row, (f >= 2) & (f <= 20)].sum()
+        peak = p[row, np.abs(f - daf) <= 0.5].sum() + p[row, np.abs(f - 2 * daf) <= 0.5].sum()
+        out[k] = (daf, float(peak / tot) if tot > 0 else float("nan"))
+    return out
 
 
 def split_atrial_flutter(episodes: pd.DataFrame, signal: np.ndarray, fs: float, peaks,
@@ -127,19 +146,20 @@ def _flutter_parts(sig: np.ndarray, fs: float, pk: np.ndarray, a0: int, b0: int)
     w = int(AFL_WINDOW_S * fs)
     starts = np.arange(a0, b0 - w + 1, w)
     flut = np.zeros(len(starts), bool)
+    todo = []  # (window, lead, beats) whose atrial spectrum decides
     for k, a in enumerate(starts):
         r = pk[(pk >= a) & (pk < a + w)]
         rr = np.diff(r) / fs
         if len(rr) >= 5 and rr.std() / rr.mean() < AFL_MAX_RR_CV:
             flut[k] = True
             continue
-        for ld in range(sig.shape[1]):
-            if not np.isfinite(sig[a:a + w, ld]).all():  # a gap in this lead: no spectrum
-                continue
-            daf, org = atrial_activity(sig[a:a + w, ld], fs, r - a)
+        todo += [(k, ld, r - a) for ld in range(sig.shape[1]) if np.isfinite(sig[a:a + w, ld]).all()]
+    for i in range(0, len(todo), 256):  # a gap in a lead: no spectrum there; 256 windows at a time
+        part = todo[i:i + 256]
+        segs = np.stack([sig[starts[k]:starts[k] + w, ld] for k, ld, _ in part])
+        for (k, _, _), (daf, org) in zip(part, atrial_activities(segs, fs, [b for _, _, b in part])):
             if AFL_BAND_HZ[0] <= daf <= AFL_BAND_HZ[1] and org >= AFL_MIN_ORGANISATION:
                 flut[k] = True
-                break
     cuts = [a0]
     labels = []
     for s0, n in zip(*runs(flut)):

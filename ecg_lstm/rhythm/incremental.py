@@ -17,6 +17,9 @@ import numpy as np
 
 from .features import MEDIAN_HALF_WIDTH, ectopic_flags
 
+#: Beats whose rhythm inputs are built and run at a time.
+BLOCK_BEATS = 16_384
+
 
 @dataclass
 class RhythmMemo:
@@ -60,18 +63,26 @@ def beat_probs(rm, peaks: np.ndarray, fs: float, labels=None, memo: RhythmMemo |
     fp = model_fingerprint(rm) if memo is not None else ""
     reach = int(rm.window)  # a flag is read by the windows of the beats this close to it
     margin = reach + MEDIAN_HALF_WIDTH + 2  # beats whose inputs differ at the edge of a slice
-    spans = _spans(np.flatnonzero(flags != memo.flags), reach, n) \
-        if memo is not None and memo.matches(fp, peaks, given) and n >= 4 * margin else None
-    # Past a third of the record (an Adapt that moves thousands of beats), one pass over all beats
-    # costs less than many slices with their margins.
-    if spans is None or sum(b - a + 2 * margin for a, b in spans) > n / 3:
-        probs = rm.predict_beats(peaks, fs, labels)
-    else:
-        probs = memo.probs.copy()
-        lab = None if labels is None else np.asarray(labels)
-        for lo, hi in spans:
-            a, b = max(0, lo - margin), min(n, hi + margin)
-            probs[lo:hi] = rm.predict_beats(peaks[a:b], fs, None if lab is None else lab[a:b])[lo - a:hi - a]
+    probs, spans = None, []
+    if memo is not None and memo.matches(fp, peaks, given) and n >= 4 * margin:
+        spans = _spans(np.flatnonzero(flags != memo.flags), reach, n)
+        # Past a third of the record (an Adapt that moves thousands of beats), one pass over all
+        # beats costs less than many slices with their margins.
+        if sum(b - a + 2 * margin for a, b in spans) <= n / 3:
+            probs = memo.probs.copy()
+    if probs is None and n < 4 * margin:
+        probs, spans = rm.predict_beats(peaks, fs, labels), []
+    elif probs is None:
+        # Every beat, in blocks: the same probabilities, with the inputs of one block in memory
+        # rather than a day's (the RR windows of 100,000 beats take 65 MB).
+        spans = [(lo, min(n, lo + BLOCK_BEATS)) for lo in range(0, n, BLOCK_BEATS)]
+    lab = None if labels is None else np.asarray(labels)
+    for lo, hi in spans:
+        a, b = max(0, lo - margin), min(n, hi + margin)
+        part = rm.predict_beats(peaks[a:b], fs, None if lab is None else lab[a:b])[lo - a:hi - a]
+        if probs is None:
+            probs = np.empty((n, part.shape[1]), part.dtype)
+        probs[lo:hi] = part
     if memo is not None:
         memo.fingerprint, memo.peaks, memo.flags, memo.labels_given, memo.probs = fp, peaks, flags, given, probs
     return probs

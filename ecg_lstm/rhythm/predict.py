@@ -212,9 +212,18 @@ def beat_labels(probs: np.ndarray, af_enter: float = 0.6, af_exit: float = 0.4) 
     """Class index per beat: hysteresis on AF, N vs OTHER by probability elsewhere."""
     af, n, other = (CLASSES.index(c) for c in ("AFIB", "N", "OTHER"))
     out = np.where(probs[:, n] >= probs[:, other], n, other)
+    p = probs[:, af]
+    if af_enter >= af_exit:
+        # Without a loop over a day of beats: P(AF) >= af_enter is AF whatever came before, below
+        # af_exit it is not; in between a beat keeps the state of the last beat outside that band.
+        decided = (p >= af_enter) | (p < af_exit)
+        last = np.maximum.accumulate(np.where(decided, np.arange(len(p)), -1))
+        in_af = (last >= 0) & (p[np.maximum(last, 0)] >= af_enter)
+        out[in_af] = af
+        return out
     in_af = False
-    for i, p in enumerate(probs[:, af]):
-        in_af = p >= af_exit if in_af else p >= af_enter
+    for i, x in enumerate(p):
+        in_af = x >= af_exit if in_af else x >= af_enter
         if in_af:
             out[i] = af
     return out
@@ -251,21 +260,54 @@ def refine_af_edges(lab: np.ndarray, rr: np.ndarray, reach: int) -> np.ndarray:
 
 
 def merge_short_runs(lab: np.ndarray, times_s: np.ndarray, end_s: float, min_s: float) -> np.ndarray:
-    """Relabel runs shorter than ``min_s`` seconds as their longer neighbour, shortest first."""
-    lab = lab.copy()
-    while True:
-        starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
-        if len(starts) < 2:
-            return lab
-        bounds = np.r_[times_s[starts], end_s]
-        dur = np.diff(bounds)
-        k = int(np.argmin(dur))
-        if dur[k] >= min_s:
-            return lab
-        stop = starts[k + 1] if k + 1 < len(starts) else len(lab)
-        left = dur[k - 1] if k > 0 else -1.0
-        right = dur[k + 1] if k + 1 < len(starts) else -1.0
-        lab[starts[k]:stop] = lab[starts[k - 1]] if left >= right else lab[stop]
+    """Relabel runs shorter than ``min_s`` seconds as their longer neighbour, shortest first (of
+    equally short runs, the earliest)."""
+    import heapq
+
+    lab = np.asarray(lab)
+    # Run by run, with a heap of run lengths and the runs as a linked list: a day holds thousands of
+    # runs, and finding the shortest by looking at every beat (or every run) each time took seconds.
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if len(lab) else np.zeros(0, np.int64)
+    t = [float(x) for x in times_s[starts]] + [float(end_s)]
+    value = [lab[i] for i in starts]
+    nxt, prv = list(range(1, len(starts) + 1)), list(range(-1, len(starts) - 1))
+    last = len(starts)  # the end: t[last] is end_s
+    version = [0] * len(starts)
+
+    def dur(i: int) -> float:
+        return t[nxt[i]] - t[i]
+
+    heap = [(dur(i), int(starts[i]), i, 0) for i in range(len(starts))]
+    heapq.heapify(heap)
+    alive = len(starts)
+    while alive >= 2 and heap:
+        d, _, k, ver = heapq.heappop(heap)
+        if ver != version[k]:
+            continue  # a run since merged or changed
+        if d >= min_s:
+            break
+        left = dur(prv[k]) if prv[k] >= 0 else -1.0
+        right = dur(nxt[k]) if nxt[k] != last else -1.0
+        value[k] = value[prv[k]] if left >= right else value[nxt[k]]
+        for a in ((k, nxt[k]), (prv[k], k)):  # runs of one label are one run: the earlier keeps going
+            i, j = a
+            if i >= 0 and j != last and value[i] == value[j]:
+                nxt[i] = nxt[j]
+                if nxt[j] != last:
+                    prv[nxt[j]] = i
+                version[j] = -1
+                alive -= 1
+                k = i
+        for i in (k, prv[k]):
+            if i >= 0:
+                version[i] += 1
+                heapq.heappush(heap, (dur(i), int(starts[i]), i, version[i]))
+    out = lab.copy()
+    i = 0 if len(starts) else last
+    while i != last:
+        out[starts[i]:(starts[nxt[i]] if nxt[i] != last else len(lab))] = value[i]
+        i = nxt[i]
+    return out
 
 
 def episodes_from_probs(probs, peaks, fs: float, n_samples: int | None = None, *, smooth_beats: int = 9,

@@ -40,6 +40,9 @@ independent estimate.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy import signal as sps
 from scipy.ndimage import uniform_filter1d
@@ -105,15 +108,17 @@ def _chunk_candidates(seg: np.ndarray) -> dict:
     at = np.clip(pos, m, n - m - 1)
     snip = bp[at[:, None] + np.arange(-m, m + 1)[None, :]].astype(np.float32) if pos.size else \
         np.zeros((0, 2 * m + 1), np.float32)
-    return {"pos": pos, "height": np.sqrt(np.maximum(mwi[pos], 0.0)), "slope": slope, "r": r, "kurt": kurt, "snip": snip}
+    return {"pos": pos, "height": np.sqrt(np.maximum(mwi[pos], 0.0)), "slope": slope, "r": r, "kurt": kurt,
+            "snip": snip}
 
 
 def _candidates(x: np.ndarray, fs: float) -> dict:
-    """Candidates of the whole signal; positions in seconds and record samples."""
+    """Candidates of the whole signal; positions in seconds and record samples. The chunks are
+    independent: on a long record they run on all cores (the filters release the GIL)."""
     n = x.size
     step, pad = int(CHUNK_S * fs), int(PAD_S * fs)
-    parts = []
-    for s in range(0, n, step):
+
+    def chunk(s: int) -> dict:
         a, b = max(0, s - pad), min(n, s + step + pad)
         seg = resample(x[a:b], fs, FS) if fs != FS else x[a:b]
         c = _chunk_candidates(seg)
@@ -122,7 +127,14 @@ def _candidates(x: np.ndarray, fs: float) -> dict:
         c = {k: v[keep] for k, v in c.items()}
         c["t"] = t[keep]
         c["rs"] = np.rint((a / fs + c["r"] / FS) * fs).astype(np.int64)
-        parts.append(c)
+        return c
+
+    starts = range(0, n, step)
+    if len(starts) > 1:
+        with ThreadPoolExecutor(min(len(starts), os.cpu_count() or 1)) as pool:
+            parts = list(pool.map(chunk, starts))
+    else:
+        parts = [chunk(s) for s in starts]
     return {k: np.concatenate([p[k] for p in parts]) for k in ("t", "height", "slope", "rs", "kurt", "snip")}
 
 
