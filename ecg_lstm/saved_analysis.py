@@ -1,7 +1,10 @@
 """An analysis kept on disk, so that a record opened again is not analysed again.
 
 A folder of Parquet tables (``beats``, ``quality``, ``events``, ``rhythm_episodes``) and one
-JSON file (vitals, models, warnings, the analysed lead). The signal is not in it: the record
+JSON file (vitals, models, warnings, the analysed lead). What the recompute after a correction
+reuses (``Analysis.derived``: the rhythm model's beat probabilities, ventricular flutter spans,
+the flutter parts of AF episodes) is kept too (``rhythm_memo.parquet`` and the JSON), so that
+the first correction of a reopened day costs what the next ones cost. The signal is not in it: the record
 is read again from its own files (seconds less than analysing it; 24 h in about one). The
 folder belongs with those files: :func:`load_analysis` checks that the record it is given has
 the sample count and rate the analysis was made on.
@@ -26,6 +29,7 @@ from .io.record import Record
 
 TABLES = ("beats", "quality", "events", "rhythm_episodes")
 META = "analysis.json"
+MEMO = "rhythm_memo.parquet"
 #: Written into the folder; a folder of another format version is not read (analysed again).
 FORMAT = 1
 
@@ -48,6 +52,7 @@ def save_analysis(analysis: Analysis, folder: str | Path) -> Path:
     meta = {"format": FORMAT, "lead_index": analysis.lead_index, "beat_source": analysis.beat_source,
             "vitals": _plain(analysis.vitals), "model": _plain(analysis.model), "warnings": list(analysis.warnings),
             "n_samples": rec.n_samples, "fs": rec.fs, "record_name": rec.name}
+    meta["derived"] = _save_derived(analysis.derived, tmp)
     (tmp / META).write_text(json.dumps(meta))
     if folder.exists():
         shutil.rmtree(folder, ignore_errors=True)
@@ -74,7 +79,51 @@ def load_analysis(folder: str | Path, record: Record) -> Analysis:
         raise SavedAnalysisError(f"the saved analysis cannot be read ({type(e).__name__})") from None
     return Analysis(record, int(meta["lead_index"]), meta["beat_source"], tables["beats"], meta["vitals"],
                     tables["quality"], tables["events"], tables["rhythm_episodes"], meta["model"],
-                    list(meta.get("warnings", [])))
+                    list(meta.get("warnings", [])), _load_derived(meta.get("derived") or {}, folder, tables["beats"]))
+
+
+def _save_derived(derived: dict, folder: Path) -> dict:
+    """The parts of ``derived`` worth keeping, as JSON (spans) and a Parquet table (rhythm memo)."""
+    out = {}
+    if derived.get("flutter") is not None:
+        out["flutter"] = [[int(a), int(b)] for a, b in derived["flutter"]]
+    if derived.get("afl"):
+        out["afl"] = [[int(a), int(b), [[str(lab), int(x), int(y)] for lab, x, y in parts]]
+                      for (a, b), parts in derived["afl"].items()]
+    memo = derived.get("rhythm")
+    if memo is not None and memo.probs is not None:
+        import numpy as np
+
+        table = {f"p{j}": np.asarray(memo.probs[:, j]) for j in range(memo.probs.shape[1])}
+        pd.DataFrame({**table, "ectopic": np.asarray(memo.flags, bool)}).to_parquet(folder / MEMO, index=False)
+        out["rhythm"] = {"fingerprint": memo.fingerprint, "labels_given": float(memo.labels_given)}
+    return out
+
+
+def _load_derived(saved: dict, folder: Path, beats: pd.DataFrame) -> dict:
+    """``Analysis.derived`` from what :func:`_save_derived` kept (a damaged part is left out: it is
+    computed again at the first correction)."""
+    import numpy as np
+
+    from .rhythm.incremental import RhythmMemo
+
+    out: dict = {}
+    try:
+        if "flutter" in saved:
+            out["flutter"] = [(int(a), int(b)) for a, b in saved["flutter"]]
+        if "afl" in saved:
+            out["afl"] = {(int(a), int(b)): [(str(lab), int(x), int(y)) for lab, x, y in parts]
+                          for a, b, parts in saved["afl"]}
+        if "rhythm" in saved:
+            t = pd.read_parquet(folder / MEMO)
+            if len(t) == len(beats):
+                probs = np.stack([t[c].to_numpy() for c in t.columns if c.startswith("p")], axis=1)
+                out["rhythm"] = RhythmMemo(str(saved["rhythm"]["fingerprint"]), beats["sample"].to_numpy(np.int64),
+                                           t["ectopic"].to_numpy(np.float64), float(saved["rhythm"]["labels_given"]),
+                                           probs)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {k: v for k, v in out.items() if k != "rhythm"}
+    return out
 
 
 def _plain(obj):

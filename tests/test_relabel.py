@@ -86,3 +86,21 @@ def test_probabilities_of_other_weights_are_never_reused(af_record):
     out = beat_probs(counted, peaks, af_record.record.fs, labels, memo)
     assert counted.beats == len(peaks)  # all beats again: the weights differ
     assert np.allclose(out, b.predict_beats(peaks, af_record.record.fs, labels), atol=1e-6)
+
+
+def test_a_reopened_analysis_keeps_what_the_recompute_reuses(af_record, tmp_path):
+    from ecg_lstm.saved_analysis import load_analysis, save_analysis
+
+    labels = af_record.beats["label"].to_numpy().copy()
+    probs = af_record.beats[PROBS].to_numpy()
+    relabel(af_record, labels, probs, "reviewed")  # fills what is kept
+    opened = load_analysis(save_analysis(af_record, tmp_path / "a"), af_record.record)
+    assert opened.derived["flutter"] == af_record.derived["flutter"]
+    assert opened.derived["afl"] == af_record.derived["afl"]
+    rm = Counting(RhythmClassifier.load())
+    i = int(np.flatnonzero(labels == "N")[200])
+    labels[i] = "V"
+    fast = relabel(opened, labels, probs, "reviewed", rhythm=rm)
+    assert 0 < rm.beats < len(labels) / 5  # the first correction after reopening reruns few beats
+    full = relabel(_fresh(af_record), labels, probs, "reviewed", rhythm=RhythmClassifier.load())
+    assert fast.rhythm_episodes.equals(full.rhythm_episodes) and fast.events.equals(full.events)

@@ -48,18 +48,21 @@ def analyze(args) -> int:
     from ..analyze import analyze_record, write_outputs
     from ..io.read import read_record
 
-    # Models are loaded once, then used for every record.
-    clf = rhythm = None
+    # Models are loaded once, then used for every record: on another thread while the first record
+    # is read (torch's import and the weights take a second or two; reading a day takes as long).
+    clf = rhythm = models = None
     if not args.no_classify:
-        from ..classifier.predict import BeatClassifier
-        from ..rhythm.predict import RhythmClassifier
+        from concurrent.futures import ThreadPoolExecutor
 
-        try:
-            clf = BeatClassifier.load(args.model)
-            rhythm = RhythmClassifier.load(args.rhythm_model)
-        except ECGError as e:  # a --model that cannot load is a bad argument, found before any output
-            print(f"error: {terminal_safe(str(e))}", file=sys.stderr)
-            return 2
+        def load():
+            from ..classifier.predict import BeatClassifier
+            from ..rhythm.predict import RhythmClassifier
+
+            return BeatClassifier.load(args.model), RhythmClassifier.load(args.rhythm_model)
+
+        pool = ThreadPoolExecutor(1)
+        models = pool.submit(load)
+        pool.shutdown(wait=False)
     failed = 0
     lead = parse_lead(args.lead)
     written: set[str] = set()
@@ -70,6 +73,13 @@ def analyze(args) -> int:
             rec = read_record(path, lead=lead, annotator=args.annotator, fs=args.fs, max_hours=args.max_hours,
                               max_signal_mb=args.max_signal_mb)
             check_outputs(path, rec.name, args.out_dir, args.write_annotations, args.annotator, written)
+            if models is not None:
+                try:
+                    clf, rhythm = models.result()
+                except ECGError as e:  # a --model that cannot load is a bad argument, found before any output
+                    print(f"error: {terminal_safe(str(e))}", file=sys.stderr)
+                    return 2
+                models = None
             reviewed = None
             if getattr(args, "labels", None) and clf is not None:
                 from ..beats.corrections import labels_path, read_file
@@ -90,6 +100,12 @@ def analyze(args) -> int:
             print(f"error: {terminal_safe(path)}: {failure_message(e)}", file=sys.stderr)
             continue
         print(f"{terminal_safe(rec.name)}: {len(res.beats)} beats, {time.perf_counter() - t0:.2f} s")
+    if models is not None:  # no record could be read: a model that cannot load is still named
+        try:
+            models.result()
+        except ECGError as e:
+            print(f"error: {terminal_safe(str(e))}", file=sys.stderr)
+            return 2
     return 1 if failed else 0
 
 
