@@ -8,9 +8,10 @@ For each size (records made from MIT-BIH by ``bench/holter_records.py``: 30 min,
   wall time and peak resident memory (``/usr/bin/time``-style, from ``getrusage``);
 * **stages**: the same steps as ``analyze_record`` called one by one in another fresh
   interpreter, each with its time and the peak resident memory while it ran (sampled every
-  10 ms): read, detect, filter (resample and band-pass for the classifier), features, beat
-  LSTM, signal quality, rhythm LSTM, rhythm episodes (with the flutter split), vitals (HR,
-  HRV), events;
+  10 ms): read, detect (its own filters included), filter (resample and band-pass for the
+  classifier), features, beat LSTM, signal quality (its own filter included), rhythm LSTM,
+  rhythm episodes (with the flutter split), vitals (HR, HRV), events (the flutter scan
+  included). One after another, where ``analyze_record`` runs some side by side on two cores;
 * **per hour**: whole-process seconds per hour of record (cost must grow linearly);
 * **recompute**: the library's recompute after one corrected beat on the 24 h record
   (``analyze.relabel`` with what the analysis keeps: labels, counts, burden, rhythm, events,
@@ -70,7 +71,6 @@ def run(name, fn):
 t0 = time.perf_counter()
 import numpy as np
 from ecg_lstm.analyze import _default_classifier, _default_rhythm, _hrv_applicability
-from ecg_lstm.classifier.features import beat_features
 from ecg_lstm.findings.atrial_flutter import split_atrial_flutter
 from ecg_lstm.findings.events import detect_events
 from ecg_lstm.findings.vitals import ecg_vitals
@@ -94,10 +94,10 @@ def detect():
 peaks = run("detect", detect)
 from ecg_lstm.classifier import features as F
 prep = run("filter", lambda: F.prepare_signal(x, fs, clf.features, pad=clf.features.window))
-del prep
-w, f = run("features", lambda: beat_features(x, fs, peaks, clf.features))
+# the classifier's path: windows made a batch at a time, as BeatClassifier.predict does
+w, f = run("features", lambda: F.features_of_prepared(prep, fs, peaks, clf.features, lazy=True))
 probs = run("beat LSTM", lambda: clf.probs_from_features(w, f))
-del w
+del w, prep
 labels = np.asarray(list("NSVFQ"))[probs.argmax(axis=1)]
 quality = run("quality", lambda: signal_quality(x, fs, peaks))
 rp = run("rhythm LSTM", lambda: beat_probs(rm, peaks, fs, labels))

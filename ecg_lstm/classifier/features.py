@@ -240,12 +240,15 @@ def beat_features(ecg: np.ndarray, fs: float, peaks: np.ndarray, cfg: FeatureCon
 
     ``peaks`` are sample numbers at ``fs`` in increasing order (the caller sorts).
     """
+    return features_of_prepared(prepare_signal(ecg, fs, cfg, pad=cfg.window), fs, peaks, cfg, lazy)
+
+
+def features_of_prepared(x: np.ndarray, fs: float, peaks: np.ndarray, cfg: FeatureConfig, lazy: bool = False):
+    """:func:`beat_features` from the lead already prepared (``prepare_signal(..., pad=cfg.window)``)."""
     peaks = np.asarray(peaks, dtype=np.int64)
-    x = prepare_signal(ecg, fs, cfg, pad=cfg.window)
     n = len(x) - 2 * cfg.window
     idx = np.clip(np.rint(peaks * (cfg.fs / fs)).astype(np.int64), 0, max(n - 1, 0))
     win = BeatWindows(x, idx, cfg, padded=True)
-    del x
     if not lazy:
         win = win[:]
     # In blocks of beats: the comparisons with the median beat make several (beats x window) arrays.
