@@ -1,7 +1,8 @@
 """The beat classifier: a CNN + BiLSTM over 64-beat windows, trained on DS1.
 
 - :mod:`.features` (beat windows and RR / morphology features), :mod:`.model` (the network),
-  :mod:`.predict` (``BeatClassifier``: load the shipped weights, label a record's beats);
+  :mod:`.predict` (``BeatClassifier``: load the shipped weights, label a record's beats),
+  :mod:`.runtime` (batched inference of the networks on long records, CPU or GPU);
 - :mod:`.templates`, :mod:`.template_rules`, :mod:`.adapt` (``RecordAdapter``: per-record
   adaptation, with or without a reviewer's labels);
 - :mod:`.dataset`, :mod:`.reviewed_beats`, :mod:`.train` (one process, or DDP under torchrun).

@@ -1,7 +1,9 @@
 """Rhythm analysis: sinus, atrial fibrillation/flutter and other rhythms from RR intervals.
 
 ``RhythmClassifier.load().predict(peaks, fs)`` gives the rhythm episodes of a
-record; ``af_burden`` the share of time in AF.  Imported lazily so that
+record; ``af_burden`` the share of time in AF; :mod:`.incremental` keeps the beat
+probabilities between corrections, so that relabelling a beat reruns the model only
+around it.  Imported lazily so that
 ``import ecg_lstm`` does not load torch.
 """
 
