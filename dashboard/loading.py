@@ -128,7 +128,8 @@ def _warm_up_thread() -> threading.Thread:
 
 def _warm() -> None:
     """What the first record would otherwise wait for: the library (scipy, torch and the pipeline
-    modules), the page's sections (their figures and tables), the upload sweep and the models."""
+    modules), the page's sections (their figures and tables), the upload sweep, the models and
+    what Adapt's first fit imports."""
     import ecg_lstm.analyze  # noqa: F401
     from dashboard import sections
 
@@ -136,6 +137,9 @@ def _warm() -> None:
         importlib.import_module(f"{sections.__name__}.{module.name}")
     _sweep_uploads()
     models()
+    # torch's optimizers import its compiler on their first use (2 s here): Adapt's fit would wait
+    # for it at the first click.
+    import torch._dynamo  # noqa: F401
 
 
 def wait_warm_up(note, poll_s: float = 0.25) -> None:
