@@ -176,29 +176,27 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
                                    f"{MIN_LEADS} of them counts")
     step(0.1, "classifying beats")
     # The signal quality needs the beats but not their labels: it is scored on the other core
-    # while the classifier runs (a second off a day's analysis on two cores).
-    pool = ThreadPoolExecutor(1)
-    scored = pool.submit(signal_quality, ecg, fs, peaks)
-    if classifier is not None:
-        clf = _default_classifier() if isinstance(classifier, str) else classifier
-        if adapt or reviewed is not None:
-            labels, probs, model["adaptation"] = _adapted(clf, ecg, fs, peaks, reviewed)
+    # while the classifier runs.
+    with ThreadPoolExecutor(1) as pool:
+        scored = pool.submit(signal_quality, ecg, fs, peaks)
+        if classifier is not None:
+            clf = _default_classifier() if isinstance(classifier, str) else classifier
+            if adapt or reviewed is not None:
+                labels, probs, model["adaptation"] = _adapted(clf, ecg, fs, peaks, reviewed)
+            else:
+                labels, probs = clf.predict(ecg, fs, peaks)
+            beats["label"] = np.asarray(labels, dtype=object)
+            beats["confidence"] = probs.max(axis=1) if len(probs) else np.zeros(0)
+            for j, c in enumerate(CLASSES):
+                beats[f"p_{c}"] = probs[:, j] if len(probs) else np.zeros(0)
+            model["beat_classifier"] = getattr(clf, "name", type(clf).__name__)
         else:
-            labels, probs = clf.predict(ecg, fs, peaks)
-        beats["label"] = np.asarray(labels, dtype=object)
-        beats["confidence"] = probs.max(axis=1) if len(probs) else np.zeros(0)
-        for j, c in enumerate(CLASSES):
-            beats[f"p_{c}"] = probs[:, j] if len(probs) else np.zeros(0)
-        model["beat_classifier"] = getattr(clf, "name", type(clf).__name__)
-    else:
-        beats["label"] = ""
-        for col in BEAT_COLUMNS[3:]:
-            beats[col] = np.nan
-    beats = beats[BEAT_COLUMNS]
-
-    step(0.28, "scoring signal quality")
-    quality = scored.result()
-    pool.shutdown()
+            beats["label"] = ""
+            for col in BEAT_COLUMNS[3:]:
+                beats[col] = np.nan
+        beats = beats[BEAT_COLUMNS]
+        step(0.28, "scoring signal quality")
+        quality = scored.result()
     if gaps is not None:  # windows missing 5 % of their samples or more count as noisy
         quality = _missing_is_noisy(quality, gaps)
     return _summarise(record, idx, source, beats, quality, ecg, labelled=classifier is not None, rhythm=rhythm,
@@ -240,31 +238,31 @@ def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quali
     peaks = beats["sample"].to_numpy(np.int64)
     labels = beats["label"].to_numpy() if labelled else None
     step(0.58, "vitals and rhythm")
-    pool = ThreadPoolExecutor(1)
-    if "flutter" not in derived:  # from the signal, the beats and the quality, not the labels: on the other core
-        ecg = bridge_gaps(record.signal[:, idx])[0] if ecg is None else ecg
-        flutter = pool.submit(ventricular_flutter_segments, ecg, fs, peaks, quality)
-    vitals = pool.submit(ecg_vitals, peaks, fs, labels=labels, n_samples=record.n_samples,
-                         memo=derived.setdefault("hrv", {}))  # on the other core too, while the rhythm runs
+    # What does not need the rhythm runs on the other core while the rhythm model runs: the
+    # flutter scan (from the signal, the beats and the quality, not the labels), then the vitals.
+    with ThreadPoolExecutor(1) as pool:
+        if "flutter" not in derived:
+            ecg = bridge_gaps(record.signal[:, idx])[0] if ecg is None else ecg
+            flutter = pool.submit(ventricular_flutter_segments, ecg, fs, peaks, quality)
+        vitals = pool.submit(ecg_vitals, peaks, fs, labels=labels, n_samples=record.n_samples,
+                             memo=derived.setdefault("hrv", {}))
+        episodes = pd.DataFrame()
+        if rhythm is not None:
+            from .rhythm.incremental import RhythmMemo, beat_probs
+            from .rhythm.predict import EPISODE_COLUMNS, MIN_BEATS, episodes_from_probs
 
-    episodes = pd.DataFrame()
-    if rhythm is not None:
-        from .rhythm.incremental import RhythmMemo, beat_probs
-        from .rhythm.predict import EPISODE_COLUMNS, MIN_BEATS, episodes_from_probs
-
-        rm = _default_rhythm() if isinstance(rhythm, str) else rhythm
-        episodes = pd.DataFrame(columns=EPISODE_COLUMNS)
-        if len(peaks) >= MIN_BEATS:
-            probs = beat_probs(rm, peaks, fs, labels, memo=derived.setdefault("rhythm", RhythmMemo()))
-            episodes = episodes_from_probs(probs, peaks, fs, record.n_samples, **rm.post)
-        episodes = split_atrial_flutter(episodes, record.signal, fs, peaks, known=derived.setdefault("afl", {}))
-        model["rhythm_classifier"] = getattr(rm, "name", type(rm).__name__)
-    vitals = vitals.result()
+            rm = _default_rhythm() if isinstance(rhythm, str) else rhythm
+            episodes = pd.DataFrame(columns=EPISODE_COLUMNS)
+            if len(peaks) >= MIN_BEATS:
+                probs = beat_probs(rm, peaks, fs, labels, memo=derived.setdefault("rhythm", RhythmMemo()))
+                episodes = episodes_from_probs(probs, peaks, fs, record.n_samples, **rm.post)
+            episodes = split_atrial_flutter(episodes, record.signal, fs, peaks, known=derived.setdefault("afl", {}))
+            model["rhythm_classifier"] = getattr(rm, "name", type(rm).__name__)
+        vitals = vitals.result()
+        if "flutter" not in derived:
+            derived["flutter"] = flutter.result()
     vitals.update(_hrv_applicability(beats, episodes, record.duration_s))
     step(0.9, "events")
-    if "flutter" not in derived:
-        derived["flutter"] = flutter.result()
-    pool.shutdown()
     events = detect_events(beats, fs, rhythm_episodes=episodes if len(episodes) else None, peaks_quality=quality,
                            flutter_segments=derived["flutter"])
     step(1.0, "done")

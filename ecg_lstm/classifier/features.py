@@ -14,6 +14,7 @@ import numpy as np
 from scipy.ndimage import median_filter, percentile_filter
 
 from ..signal.filters import BLOCK_PAD_S, ecg_clean, resample
+from ..signal.spans import blocks
 
 #: Bumped whenever the features change, so cached datasets rebuild.
 FEATURES_VERSION = 6
@@ -27,8 +28,8 @@ MORPH_NAMES = ("corr_qrs", "corr_all", "log_energy_ratio", "diff_ratio", "width_
                "corr_p", "corr_t", "log_amp_ratio", "diff_max", "diff_min", "log_p_energy_ratio", "template_p_rel")
 N_FEATURES = len(RR_NAMES) + len(MORPH_NAMES)
 MAX_TEMPLATE_BEATS = 20_000
-#: Beats whose morphology features are computed at a time.
-MORPH_BLOCK = 8192
+#: Beats whose windows and morphology features are made at a time.
+BEAT_BLOCK = 8192
 #: Seconds of a lead resampled and cleaned at a time (:func:`prepare_signal`).
 PREPARE_BLOCK_S = 600.0
 
@@ -79,11 +80,10 @@ def prepare_signal(ecg: np.ndarray, fs: float, cfg: FeatureConfig, block_s: floa
     n_out = -(-n * up // down)
     padded = np.zeros(n_out + 2 * pad, np.float32)
     out = padded[pad:pad + n_out]
-    for s in range(0, n, step):
-        a, b = max(0, s - margin), min(n, s + step + margin)
+    for s, a, b in blocks(n, step, margin):
         x = ecg_clean(resample(np.nan_to_num(np.asarray(ecg[a:b], dtype=np.float64)), fs, cfg.fs), cfg.fs)
-        lo, hi = (s - a) * up // down, min(len(out) - s * up // down, step * up // down) + (s - a) * up // down
-        out[s * up // down:s * up // down + hi - lo] = x[lo:hi]
+        o0, o1, off = s * up // down, min(n_out, (s + step) * up // down), a * up // down  # output samples
+        out[o0:o1] = x[o0 - off:o1 - off]
     return padded
 
 
@@ -160,8 +160,8 @@ class BeatWindows:
 
     def _beats(self, idx: np.ndarray) -> np.ndarray:
         out = np.empty((len(idx), self.cfg.window), np.float32)
-        for i in range(0, len(idx), MORPH_BLOCK):  # a block of beats at a time: no (beats x window) temporary
-            out[i:i + MORPH_BLOCK] = self.view[idx[i:i + MORPH_BLOCK] + self.pad - self.cfg.n_pre]
+        for i in range(0, len(idx), BEAT_BLOCK):  # a block of beats at a time: no (beats x window) temporary
+            out[i:i + BEAT_BLOCK] = self.view[idx[i:i + BEAT_BLOCK] + self.pad - self.cfg.n_pre]
         out /= self.scale
         return out
 
@@ -254,6 +254,6 @@ def features_of_prepared(x: np.ndarray, fs: float, peaks: np.ndarray, cfg: Featu
     # In blocks of beats: the comparisons with the median beat make several (beats x window) arrays.
     first = win[:1]
     template = first[:, 0] - first[:, 1] if len(win) else None
-    morph = [morph_features(win[i:i + MORPH_BLOCK], cfg, template) for i in range(0, len(win), MORPH_BLOCK)]
+    morph = [morph_features(win[i:i + BEAT_BLOCK], cfg, template) for i in range(0, len(win), BEAT_BLOCK)]
     return win, np.concatenate([rr_features(peaks / float(fs), cfg),
                                 np.concatenate(morph) if morph else morph_features(win[:], cfg)], axis=1)

@@ -24,44 +24,16 @@ than one thread is slower than one (OpenMP threads spin-wait on each other), sev
 """
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 from torch import nn
 
+from ..weights import batch_size, inference_device, on_device
 from .model import BeatLSTM, ensemble_members
 
 #: CPU batch sizes per torch thread: beats per CNN call, windows per LSTM call (see the module docstring).
 CPU_BEATS = 1024
 CPU_WINDOWS = 128
-#: Share of a GPU's free memory that one batch may take.
-GPU_MEMORY_SHARE = 0.25
-
-
-def inference_device(device=None) -> torch.device:
-    """``device`` as a torch.device; by default the GPU when torch sees one, else the CPU."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def batch_size(device: torch.device, bytes_per_item: int, per_thread: int) -> int:
-    """Items per batch on ``device``: on a CPU, ``per_thread`` times torch's thread count; on a GPU,
-    :data:`GPU_MEMORY_SHARE` of its free memory over ``bytes_per_item`` (at least the CPU's batch)."""
-    floor = per_thread * torch.get_num_threads()
-    if device.type != "cuda":
-        return floor
-    free, _ = torch.cuda.mem_get_info(device)
-    return max(floor, int(free * GPU_MEMORY_SHARE) // max(1, bytes_per_item))
-
-
-def on_device(model: nn.Module, device: torch.device) -> nn.Module:
-    """``model`` itself on the CPU, else an eval-mode copy on ``device`` (the caller's model stays where it is:
-    adaptation and explanations read it on the CPU)."""
-    if device.type == "cpu":
-        return model
-    return copy.deepcopy(model).to(device).eval()
 
 
 def window_average(fn, z, seq_len: int, d: int, batch: int = 1024, n: int | None = None) -> torch.Tensor:

@@ -153,8 +153,9 @@ def _flutter_parts(sig: np.ndarray, fs: float, pk: np.ndarray, a0: int, b0: int)
         if len(rr) >= 5 and rr.std() / rr.mean() < AFL_MAX_RR_CV:
             flut[k] = True
             continue
+        # a gap in a lead: no spectrum there
         todo += [(k, ld, r - a) for ld in range(sig.shape[1]) if np.isfinite(sig[a:a + w, ld]).all()]
-    for i in range(0, len(todo), 256):  # a gap in a lead: no spectrum there; 256 windows at a time
+    for i in range(0, len(todo), 256):  # 256 windows at a time
         part = todo[i:i + 256]
         segs = np.stack([sig[starts[k]:starts[k] + w, ld] for k, ld, _ in part])
         for (k, _, _), (daf, org) in zip(part, atrial_activities(segs, fs, [b for _, _, b in part])):

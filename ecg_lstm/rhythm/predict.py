@@ -32,7 +32,6 @@ GPU, as many as a share of its free memory holds.
 """
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -42,7 +41,7 @@ import torch
 
 from ..errors import ModelError, RecordError, SamplingRateError
 from ..paths import MODELS_DIR
-from ..weights import load_weights
+from ..weights import batch_size, inference_device, load_weights, on_device
 from .features import WINDOW, rhythm_inputs, rr_seconds
 from .labels import AF_LABELS, CLASSES, af_burden  # noqa: F401 (af_burden: public here too)
 from .model import RhythmLSTM
@@ -56,8 +55,6 @@ MIN_BEATS = 8
 POST_KEYS = ("smooth_beats", "af_enter", "af_exit", "min_episode_s", "refine_beats")
 #: Windows per LSTM call and torch thread on a CPU (see the module docstring).
 CPU_WINDOWS = 256
-#: Share of a GPU's free memory that one batch may take.
-GPU_MEMORY_SHARE = 0.25
 
 
 class RhythmClassifier:
@@ -73,7 +70,7 @@ class RhythmClassifier:
         self.smooth_beats, self.af_enter, self.af_exit = smooth_beats, af_enter, af_exit
         self.min_episode_s, self.refine_beats = min_episode_s, refine_beats
         # Inference device: the GPU when torch sees one. ``model`` itself stays on the CPU.
-        self.device = torch.device(device if device is not None else "cuda" if torch.cuda.is_available() else "cpu")
+        self.device = inference_device(device)
         self._net: tuple[RhythmLSTM, RhythmLSTM] | None = None  # (model, its copy on the device)
 
     @classmethod
@@ -143,21 +140,14 @@ class RhythmClassifier:
     def net(self) -> RhythmLSTM:
         """``self.model`` on ``self.device`` (a copy, made on first use, unless that is the CPU)."""
         if self._net is None or self._net[0] is not self.model:
-            net = self.model if self.device.type == "cpu" else copy.deepcopy(self.model).to(self.device).eval()
-            self._net = (self.model, net)
+            self._net = (self.model, on_device(self.model, self.device))
         return self._net[1]
 
     def batch_size(self, seq_shape: tuple[int, ...]) -> int:
-        """Windows per LSTM call: on a CPU, :data:`CPU_WINDOWS` times torch's thread count; on a GPU,
-        :data:`GPU_MEMORY_SHARE` of its free memory over a window's float32 input, gates and outputs (both
-        directions), at least the CPU's batch."""
-        floor = CPU_WINDOWS * torch.get_num_threads()
-        if self.device.type != "cuda":
-            return floor
-        free, _ = torch.cuda.mem_get_info(self.device)
+        """Windows per LSTM call (:func:`ecg_lstm.weights.batch_size` with :data:`CPU_WINDOWS` per thread, a
+        window's float32 input, gates and outputs, both directions, on a GPU)."""
         steps, channels = seq_shape[1], seq_shape[2]
-        per_window = 4 * steps * (channels + 12 * self.model.lstm.hidden_size)
-        return max(floor, int(free * GPU_MEMORY_SHARE) // per_window)
+        return batch_size(self.device, 4 * steps * (channels + 12 * self.model.lstm.hidden_size), CPU_WINDOWS)
 
     @torch.inference_mode()
     def probs_from_inputs(self, seq: np.ndarray, feat: np.ndarray, forward=None) -> np.ndarray:
@@ -266,7 +256,8 @@ def merge_short_runs(lab: np.ndarray, times_s: np.ndarray, end_s: float, min_s: 
 
     lab = np.asarray(lab)
     # Run by run, with a heap of run lengths and the runs as a linked list: a day holds thousands of
-    # runs, and finding the shortest by looking at every beat (or every run) each time took seconds.
+    # runs, and finding the shortest by looking at every beat each time took a tenth of the
+    # recompute after a correction.
     starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if len(lab) else np.zeros(0, np.int64)
     t = [float(x) for x in times_s[starts]] + [float(end_s)]
     value = [lab[i] for i in starts]
@@ -289,8 +280,7 @@ def merge_short_runs(lab: np.ndarray, times_s: np.ndarray, end_s: float, min_s: 
         left = dur(prv[k]) if prv[k] >= 0 else -1.0
         right = dur(nxt[k]) if nxt[k] != last else -1.0
         value[k] = value[prv[k]] if left >= right else value[nxt[k]]
-        for a in ((k, nxt[k]), (prv[k], k)):  # runs of one label are one run: the earlier keeps going
-            i, j = a
+        for i, j in ((k, nxt[k]), (prv[k], k)):  # runs of one label are one run: the earlier keeps going
             if i >= 0 and j != last and value[i] == value[j]:
                 nxt[i] = nxt[j]
                 if nxt[j] != last:

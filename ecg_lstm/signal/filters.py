@@ -11,6 +11,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal as sps
 
+from .spans import blocks
+
 #: Internal sampling rate (Hz) that detection and classification work at.
 INTERNAL_FS = 360.0
 #: Padding (s) each side of a block filtered on its own (:func:`ecg_clean_blocks`): the 0.5 Hz
@@ -55,9 +57,8 @@ def ecg_clean_blocks(ecg: np.ndarray, fs: float, block_s: float = 600.0):
     whole lead to within 1e-12 of its amplitude.
     """
     n = len(ecg)
-    step, pad = max(1, int(round(block_s * fs))), int(round(BLOCK_PAD_S * fs))
-    for s in range(0, n, step):
-        a, b = max(0, s - pad), min(n, s + step + pad)
+    step = max(1, int(round(block_s * fs)))
+    for s, a, b in blocks(n, step, int(round(BLOCK_PAD_S * fs))):
         clean = ecg_clean(np.asarray(ecg[a:b], dtype=np.float64), fs)
         yield s, clean[s - a:min(n, s + step) - a]
 

@@ -48,6 +48,7 @@ from scipy import signal as sps
 from scipy.ndimage import uniform_filter1d
 
 from .filters import INTERNAL_FS, ecg_clean, resample
+from .spans import blocks
 
 FS = INTERNAL_FS
 CHUNK_S, PAD_S = 600.0, 5.0
@@ -118,8 +119,8 @@ def _candidates(x: np.ndarray, fs: float) -> dict:
     n = x.size
     step, pad = int(CHUNK_S * fs), int(PAD_S * fs)
 
-    def chunk(s: int) -> dict:
-        a, b = max(0, s - pad), min(n, s + step + pad)
+    def chunk(bounds: tuple[int, int, int]) -> dict:
+        s, a, b = bounds
         seg = resample(x[a:b], fs, FS) if fs != FS else x[a:b]
         c = _chunk_candidates(seg)
         t = a / fs + c["pos"] / FS
@@ -129,12 +130,12 @@ def _candidates(x: np.ndarray, fs: float) -> dict:
         c["rs"] = np.rint((a / fs + c["r"] / FS) * fs).astype(np.int64)
         return c
 
-    starts = range(0, n, step)
-    if len(starts) > 1:
-        with ThreadPoolExecutor(min(len(starts), os.cpu_count() or 1)) as pool:
-            parts = list(pool.map(chunk, starts))
+    todo = list(blocks(n, step, pad))
+    if len(todo) > 1:
+        with ThreadPoolExecutor(min(len(todo), os.cpu_count() or 1)) as pool:
+            parts = list(pool.map(chunk, todo))
     else:
-        parts = [chunk(s) for s in starts]
+        parts = [chunk(bounds) for bounds in todo]
     return {k: np.concatenate([p[k] for p in parts]) for k in ("t", "height", "slope", "rs", "kurt", "snip")}
 
 

@@ -1,7 +1,8 @@
 """Runs and gaps in a sample or beat mask: the small helpers several stages share.
 
 ``runs`` (run-length encoding of a mask), ``long_runs`` (only the runs of a minimum
-length) and ``bridge_gaps`` (NaN gaps bridged so that filters can run).
+length), ``bridge_gaps`` (NaN gaps bridged so that filters can run) and ``blocks`` (a long
+signal cut into consecutive blocks, each with context either side).
 """
 from __future__ import annotations
 
@@ -39,3 +40,11 @@ def bridge_gaps(ecg: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     filled = ecg.copy()
     filled[gaps] = np.interp(np.flatnonzero(gaps), x, ecg[x])
     return filled, gaps
+
+
+def blocks(n: int, step: int, pad: int):
+    """``(start, a, b)`` for the consecutive blocks ``[start, start + step)`` of ``n`` samples, each
+    read as ``[a, b)``: with ``pad`` samples of context either side (fewer at the signal's ends), so
+    that a filter's edge effects fall outside the block."""
+    for start in range(0, n, step):
+        yield start, max(0, start - pad), min(n, start + step + pad)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ecg_lstm.signal.spans import bridge_gaps, long_runs, runs
+from ecg_lstm.signal.spans import blocks, bridge_gaps, long_runs, runs
 
 
 def _mask(text: str) -> np.ndarray:
@@ -87,3 +87,10 @@ def test_bridge_gaps_at_the_ends_hold_the_nearest_value():
     out, gaps = bridge_gaps(x)
     np.testing.assert_allclose(out, [5, 5, 5, 7, 7])
     assert gaps.tolist() == [True, True, False, False, True]
+
+
+def test_blocks_cover_the_signal_once_with_clipped_context():
+    """Blocks of 4 samples with 2 of context: every sample in exactly one block, context cut at the ends."""
+    out = list(blocks(10, 4, 2))
+    assert out == [(0, 0, 6), (4, 2, 10), (8, 6, 10)]
+    assert list(blocks(0, 4, 2)) == []
