@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import HeaderMismatchError, MalformedRecordError, SamplingRateError, SignalQualityError
+from .csv_table import read_table
 from .limits import MAX_FS, MIN_FS, check_header, check_size
 from .record import Record
 
@@ -67,44 +68,27 @@ def read_csv(path: Path, *, fs: float | None = None, max_hours: float = 48.0,
         limit = int(max_hours * 3600 * min(rate, MAX_FS) * 1.01) + 3
         leads = max(1, len(header) - 1)
         size_rows = int(max_signal_mb * 1e6 / 8 / leads) + 2
-        df = pd.read_csv(path, sep=sep, nrows=min(limit, size_rows), skipinitialspace=True, low_memory=False)
+        table = read_table(path, sep, min(limit, size_rows), clean=_clean, is_unit_row=_is_unit_row,
+                           time_col=lambda names: _time_column(names, peek), counter_col=_counter_column)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise MalformedRecordError(f"{name} cannot be parsed as CSV ({type(e).__name__}: {e}); "
                                    "give a comma-separated file with a header row of column names") from e
-    if len(df.columns) == 0 or len(df) == 0:
+    if len(table.names) == 0 or table.rows == 0:
         raise SignalQualityError(f"{name} holds no data rows; give a CSV with a header row and one row per sample")
-    if len(df) >= size_rows:  # more rows than the memory limit allows: refuse before converting
-        check_size(name, len(df), leads, max_signal_mb)
-    cols = [_clean(c) for c in df.columns]
-    empty = [j for j, c in enumerate(cols) if not c and df.iloc[:, j].isna().all()]  # trailing separators
-    if empty:
-        df = df.drop(columns=df.columns[empty])
-        cols = [c for j, c in enumerate(cols) if j not in empty]
-    units = [""] * len(cols)
-    if df.dtypes.eq(object).all() and _is_unit_row(df.iloc[0]):  # PhysioNet: second row gives the units
-        units = [_clean(u) for u in df.iloc[0]]
-        df = df.iloc[1:]
-    values = np.empty((len(df), len(cols)))
-    for j in range(len(cols)):  # column by column: one float copy of the table, not three
-        col = df.iloc[:, j]
-        values[:, j] = col.to_numpy(np.float64) if col.dtype.kind in "fiu" else \
-            pd.to_numeric(col, errors="coerce").to_numpy(np.float64)
-    nonempty = df.notna().to_numpy()
-    del df
-    bad = [c for j, c in enumerate(cols) if np.isnan(values[:, j]).all() and nonempty[:, j].any()]
+    if table.rows >= size_rows:  # more rows than the memory limit allows: refuse before going on
+        check_size(name, table.rows, leads, max_signal_mb)
+    cols, units = table.names, table.units
+    bad = [c for c, b in zip(cols, table.not_numeric) if b]
     if bad:
         raise MalformedRecordError(f"{name}: column(s) {', '.join(bad)} are not numeric; the CSV must hold "
                                    "only a time or sample column and ECG leads")
-
-    keep = list(range(len(cols)))
-    time_j = next((j for j, c in enumerate(cols) if _time_unit(c)), None)
-    if time_j is None and peek and cols:
-        time_j = 0
+    time_j, keep = table.time_j, list(table.lead_cols)
     if time_j is not None:
-        keep.remove(time_j)
         unit = _time_unit(cols[time_j]) or (peek[0] if peek else "s")
-        t = values[:, time_j] * (1e-3 if unit == "ms" else 1.0)
+        t = table.time * (1e-3 if unit == "ms" else 1.0)
+        table.time = None
         fs_t = _rate_from_time(t, name)
+        del t
         if not _UNIT.match(cols[time_j]) and cols[time_j].lower() not in _TIME_S and not MIN_FS <= fs_t <= MAX_FS \
                 and MIN_FS <= fs_t * 1e3 <= MAX_FS:  # 'Zeit' with no unit, in milliseconds
             fs_t *= 1e3
@@ -112,28 +96,41 @@ def read_csv(path: Path, *, fs: float | None = None, max_hours: float = 48.0,
             raise HeaderMismatchError(f"{name}: its time column gives {fs_t:g} Hz but fs={fs:g} was given; "
                                       "drop fs= or fix the time column")
         fs = fs or fs_t
-    if keep and cols[keep[0]].lower() in _INDEX and _is_counter(values[:, keep[0]]):
+    signal = table.leads
+    if table.is_counter and keep and keep[0] == table.counter_j:
         keep.pop(0)
+        signal = signal[:, 1:]  # still column-major: no copy
     if not keep:
         raise SignalQualityError(f"{name} has no lead column besides time/sample; add one column per lead")
-    if len(values) >= limit and len(values) / fs <= max_hours * 3600 and rate < fs:
+    if table.rows >= limit and table.rows / fs <= max_hours * 3600 and rate < fs:
         # The first rows gave too low a rate, so the row limit cut a record within max_hours: read again.
         return read_csv(path, fs=fs, max_hours=max_hours, max_signal_mb=max_signal_mb)
-    check_header(name, float(fs), len(values), max_hours)
+    check_header(name, float(fs), table.rows, max_hours)
     names, lead_units = [], []
     for j in keep:
         m = _UNIT.match(cols[j])
         names.append((m.group(1) if m else cols[j]) or f"ch{j + 1}")
         lead_units.append(units[j] or (m.group(2) if m else "") or "mV")
-    signal = values[:, keep] if len(keep) < values.shape[1] else values
-    del values
     meta = {"format": "csv", "comments": [], "base_date": None, "base_time": None}
     missing = [int(np.isnan(signal[:, i]).sum()) for i in range(signal.shape[1])]
     if any(missing):
         meta["warnings"] = [f"{n}: {k} cells empty or not a number ({100 * k / len(signal):.1f} %) read as "
                             "missing samples" for n, k in zip(names, missing) if k]
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    return Record(stem, np.ascontiguousarray(signal), float(fs), names, lead_units, None, meta)
+    return Record(stem, signal, float(fs), names, lead_units, None, meta)
+
+
+def _time_column(names: list[str], peek) -> int | None:
+    """The time column among ``names``: the first named like one, else the first when its values rose
+    like time (``peek``)."""
+    j = next((j for j, c in enumerate(names) if _time_unit(c)), None)
+    return 0 if j is None and peek and names else j
+
+
+def _counter_column(names: list[str], time_j: int | None) -> int | None:
+    """The first column besides time when it is named like a sample counter (checked on its values)."""
+    j = next((j for j in range(len(names)) if j != time_j), None)
+    return j if j is not None and names[j].lower() in _INDEX else None
 
 
 def _fold(name: str) -> str:

@@ -9,9 +9,12 @@ zips are refused. Nothing is held in memory beyond the upload itself.
 """
 from __future__ import annotations
 
+import contextlib
 import io
+import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Union
 
 from ..errors import ECGError, MalformedRecordError, MissingFileError, RecordError, UnsupportedFormatError
 from .limits import DEFAULT_MAX_HOURS, check_header, check_size
@@ -27,38 +30,73 @@ MAX_UNZIPPED_BYTES = 1 << 30
 MAX_ZIP_MEMBERS = 1000
 ACCEPTED = ("a WFDB record (.hea + .dat, optional annotation files such as .atr)", "a .zip of those",
             "one .edf, .csv, ISHNE .ecg, DICOM .dcm, or HL7 aECG / Philips .xml file")
+#: What an uploaded file's data may be: its bytes, a binary file object, or a file on disk.
+FileData = Union[bytes, bytearray, memoryview, BinaryIO, Path]
 _IGNORED = {"RECORDS", "ANNOTATORS", "SHA256SUMS.txt", "LICENSE.txt", "README", "README.txt", "index.html"}
 
 
 def read_files(files: dict[str, bytes], *, fs=None, annotator="atr", max_hours=48.0, lead=None,
                max_signal_mb=None):
     """Read one record from uploaded ``files``; see :func:`ecg_lstm.io.upload.read_record_from_files`."""
+    with upload_folder(files, max_hours=max_hours, max_signal_mb=max_signal_mb) as (folder, main):
+        return read_record(folder / main, lead=lead, annotator=annotator, fs=fs, max_hours=max_hours,
+                           max_signal_mb=max_signal_mb)
+
+
+@contextlib.contextmanager
+def upload_folder(files: dict[str, FileData], *, max_hours=48.0, max_signal_mb=None):
+    """The uploaded ``files`` written to a private temporary folder (:func:`store_files`), as
+    ``(folder, name of the file to read)``; the folder is removed on leaving."""
+    tmp = private_tempdir("upload")
+    try:
+        main, _ = store_files(files, tmp, max_hours=max_hours, max_signal_mb=max_signal_mb)
+        yield tmp, main
+    finally:
+        remove(tmp)
+
+
+def store_files(files: dict[str, FileData], folder: Path, *, max_hours=48.0,
+                max_signal_mb=None) -> tuple[str, list[str]]:
+    """Write the uploaded ``files`` into the empty ``folder`` (zips unpacked with the guards of
+    :func:`_unzip`); return the name of the file to read (``read_record(folder / name)``) and the
+    names of every file written.
+
+    A file's data may be its bytes, a binary file object (read in 1 MB pieces from its start: an
+    upload a web framework holds is copied to disk without a second copy in memory) or a
+    :class:`~pathlib.Path` (copied). Raises :class:`~ecg_lstm.errors.ECGError` subclasses that say
+    what to upload instead."""
     if not isinstance(files, dict) or not files:
         raise MissingFileError(f"no file was given; upload {_accepted()}")
     for name, data in files.items():
-        if not isinstance(data, (bytes, bytearray, memoryview)):
+        if not isinstance(data, (bytes, bytearray, memoryview, Path)) and not hasattr(data, "read"):
             raise RecordError(f"{name!r}: expected the file's bytes, got {type(data).__name__}")
-    tmp = private_tempdir("upload")
+    names: list[str] = []
     try:
-        names: list[str] = []
-        try:
-            for name, data in files.items():
-                base = _safe_name(str(name))
-                if base.lower().endswith(".zip"):
-                    _add(names, _unzip(base, data, tmp, lambda: _check_headers(tmp, max_hours, max_signal_mb)))
-                else:
-                    _add(names, [base])
-                    (tmp / base).write_bytes(data)
-        except ECGError:
-            raise
-        except OSError as e:  # disk full, name refused by the file system
-            raise RecordError(f"the uploaded files could not be stored for reading ({e.strerror}); "
-                              "try again, or rename the files") from e
-        main = _main_file(tmp, names)
-        return read_record(tmp / main, lead=lead, annotator=annotator, fs=fs, max_hours=max_hours,
-                           max_signal_mb=max_signal_mb)
-    finally:
-        remove(tmp)
+        for name, data in files.items():
+            base = _safe_name(str(name))
+            if base.lower().endswith(".zip"):
+                _add(names, _unzip(base, data, folder, lambda: _check_headers(folder, max_hours, max_signal_mb)))
+            else:
+                _add(names, [base])
+                _write(folder / base, data)
+    except ECGError:
+        raise
+    except OSError as e:  # disk full, name refused by the file system
+        raise RecordError(f"the uploaded files could not be stored for reading ({e.strerror}); "
+                          "try again, or rename the files") from e
+    return _main_file(folder, names), names
+
+
+def _write(path: Path, data: FileData) -> None:
+    if isinstance(data, Path):
+        shutil.copyfile(data, path)
+        return
+    with open(path, "wb") as dst:
+        if hasattr(data, "read"):
+            data.seek(0)
+            shutil.copyfileobj(data, dst, 1 << 20)
+        else:
+            dst.write(data)
 
 
 def _main_file(folder: Path, files: list[str]) -> str:
@@ -106,49 +144,50 @@ def _unzip(name: str, data, folder: Path, precheck=None) -> list[str]:
     the limits is refused before its signal file is written out.
     """
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(data if isinstance(data, Path) or hasattr(data, "read") else io.BytesIO(data))
         members = [m for m in zf.infolist() if not m.is_dir() and not _hidden(m.filename)]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as e:
         raise UnsupportedFormatError(f"{name} is not a readable zip archive ({e}); zip the record files again, "
                                      "or upload them as they are") from e
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise RecordError(f"{name} holds {len(members)} files; upload a zip of one record")
-    out: list[str] = []
-    total = 0
-    members.sort(key=lambda m: not m.filename.lower().endswith(".hea"))  # headers first
-    checked = False
-    for m in members:
-        if precheck is not None and not checked and not m.filename.lower().endswith(".hea"):
-            checked = True
-            precheck()
-        base = _safe_name(m.filename)
-        if base.lower().endswith(".zip"):
-            raise UnsupportedFormatError(f"{name} holds another zip ({base}); upload a zip of the record files")
-        if m.flag_bits & 0x1:
-            raise UnsupportedFormatError(f"{name} is encrypted; upload an unencrypted zip")
-        _add(out, [base])
-        # The declared sizes can lie: count what is actually unpacked.
-        try:
-            with zf.open(m) as f, open(folder / base, "wb") as dst:
-                while chunk := f.read(1 << 20):
-                    total += len(chunk)
-                    if total > MAX_UNZIPPED_BYTES:
-                        raise RecordError(f"{name} unpacks to more than {MAX_UNZIPPED_BYTES >> 20} MB; "
-                                          "upload the record files one by one")
-                    dst.write(chunk)
-        except RecordError:
-            raise
-        except OSError as e:
-            if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)) or e.errno is not None:
+    with zf:  # a file on disk is closed again
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise RecordError(f"{name} holds {len(members)} files; upload a zip of one record")
+        out: list[str] = []
+        total = 0
+        members.sort(key=lambda m: not m.filename.lower().endswith(".hea"))  # headers first
+        checked = False
+        for m in members:
+            if precheck is not None and not checked and not m.filename.lower().endswith(".hea"):
+                checked = True
+                precheck()
+            base = _safe_name(m.filename)
+            if base.lower().endswith(".zip"):
+                raise UnsupportedFormatError(f"{name} holds another zip ({base}); upload a zip of the record files")
+            if m.flag_bits & 0x1:
+                raise UnsupportedFormatError(f"{name} is encrypted; upload an unencrypted zip")
+            _add(out, [base])
+            # The declared sizes can lie: count what is actually unpacked.
+            try:
+                with zf.open(m) as f, open(folder / base, "wb") as dst:
+                    while chunk := f.read(1 << 20):
+                        total += len(chunk)
+                        if total > MAX_UNZIPPED_BYTES:
+                            raise RecordError(f"{name} unpacks to more than {MAX_UNZIPPED_BYTES >> 20} MB; "
+                                              "upload the record files one by one")
+                        dst.write(chunk)
+            except RecordError:
                 raise
-            raise MalformedRecordError(f"{name}: member {base} cannot be unpacked ({type(e).__name__}: {e}); "
-                                       "zip the record files again") from e
-        except Exception as e:  # corrupt member, unsupported compression, bad CRC
-            raise MalformedRecordError(f"{name}: member {base} cannot be unpacked ({type(e).__name__}: {e}); "
-                                       "zip the record files again") from e
-    if not out:
-        raise MissingFileError(f"{name} is empty; it should hold the record's .hea and .dat (and .atr) files")
-    return out
+            except OSError as e:
+                if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)) or e.errno is not None:
+                    raise
+                raise MalformedRecordError(f"{name}: member {base} cannot be unpacked ({type(e).__name__}: {e}); "
+                                           "zip the record files again") from e
+            except Exception as e:  # corrupt member, unsupported compression, bad CRC
+                raise MalformedRecordError(f"{name}: member {base} cannot be unpacked ({type(e).__name__}: {e}); "
+                                           "zip the record files again") from e
+        if not out:
+            raise MissingFileError(f"{name} is empty; it should hold the record's .hea and .dat (and .atr) files")
+        return out
 
 
 def _check_headers(folder: Path, max_hours: float, max_signal_mb) -> None:

@@ -10,11 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def sha256(data: bytes | Path) -> str:
+    """SHA-256 of ``data``: bytes, or a file read in 1 MB pieces (a day's upload is never whole in memory)."""
+    if not isinstance(data, Path):
+        return hashlib.sha256(data).hexdigest()
+    h = hashlib.sha256()
+    with open(data, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def size(data: bytes | Path) -> int:
+    return data.stat().st_size if isinstance(data, Path) else len(data)
 
 
 class Blobs:
@@ -28,18 +40,22 @@ class Blobs:
             raise ValueError(f"not a SHA-256 digest: {digest!r}")
         return self.root / digest[:2] / digest
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` (once); returns its SHA-256."""
+    def put(self, data: bytes | Path) -> str:
+        """Store ``data`` (bytes, or a file's content copied from disk) once; returns its SHA-256."""
         digest = sha256(data)
         target = self.path(digest)
-        if target.is_file() and target.stat().st_size == len(data):
+        if target.is_file() and target.stat().st_size == size(data):
             return digest
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = target.with_name(f".{digest}.{os.getpid()}.part")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                if isinstance(data, Path):
+                    with open(data, "rb") as src:
+                        shutil.copyfileobj(src, f, 1 << 20)
+                else:
+                    f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, target)

@@ -29,16 +29,17 @@ from sqlalchemy import delete, func, insert, select
 
 from ..saved_analysis import load_analysis, save_analysis
 from .actions import Actions, now
-from .blobs import Blobs
+from .blobs import Blobs, sha256, size
 from .db import StoreError, connect, default_folder, default_url, shown
 from .tables import audit, correction, event_decision, signed_report, study, study_file
 
 
-def manifest(files: dict[str, bytes], options: dict) -> str:
-    """SHA-256 of the files (names and contents) and the analysis options: the study's identity."""
+def manifest(files: dict[str, bytes | Path], options: dict) -> str:
+    """SHA-256 of the files (names and contents: bytes, or files on disk) and the analysis options: the
+    study's identity."""
     h = hashlib.sha256()
     for name in sorted(files):
-        h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+        h.update(name.encode() + b"\0" + bytes.fromhex(sha256(files[name])))
     h.update(json.dumps(options, sort_keys=True).encode())
     return h.hexdigest()
 
@@ -81,8 +82,8 @@ class StudyStore(Actions):
         with self.engine.connect() as c:
             return c.execute(select(func.max(study.c.id)).where(study.c.manifest == digest)).scalar()
 
-    def add(self, files: dict[str, bytes], analysis, *, who: str, label: str | None = None, source: str = "upload",
-            options: dict | None = None) -> int:
+    def add(self, files: dict[str, bytes | Path], analysis, *, who: str, label: str | None = None,
+            source: str = "upload", options: dict | None = None) -> int:
         """The study of this record: the one already in the store (same files and options), else a new
         one with its files, its analysis (``analysis``: :class:`~ecg_lstm.analyze.Analysis`) and an
         audit entry. Returns its id."""
@@ -92,7 +93,7 @@ class StudyStore(Actions):
         if found is not None:
             return found
         rec = analysis.record
-        stored = {name: (self._write(lambda d=data: self.blobs.put(d)), len(data)) for name, data in files.items()}
+        stored = {name: (self._write(lambda d=data: self.blobs.put(d)), size(data)) for name, data in files.items()}
         t = now()
         meta = rec.metadata or {}
         recorded = " ".join(str(meta[k]) for k in ("base_date", "base_time") if meta.get(k)) or None

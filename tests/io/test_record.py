@@ -358,7 +358,7 @@ def test_csv_fs_index_units_and_physionet_layout(tmp_path):
         tmp_path / "a.csv", index=False)
     rec = read_record(tmp_path / "a.csv", fs=500)
     assert rec.fs == 500 and rec.lead_names == ["ECG", "V1"] and rec.units == ["mV", "mV"]
-    np.testing.assert_allclose(rec.signal, x, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(rec.signal, x, rtol=1e-6, atol=1e-9)  # float32, µV scaled to mV
     with pytest.raises(errors.SamplingRateError, match="fs="):
         read_record(tmp_path / "a.csv")
     # rdsamp -c -H -v -p: quoted names, a units row, times in seconds.
