@@ -1,44 +1,87 @@
-"""What the report says, whatever its form: the fields and rows it prints, the events it lists
-and strips, and text made safe to print (:func:`plain_field`). The HTML (:mod:`.document`) and
-the PDF (:mod:`.pdf`) lay these out.
+"""What the report prints, whatever its form: the patient, technician and physician fields
+(checked by :func:`check_fields`), times (clock time when the file has a start time), numbers,
+the audit trail, and text made safe to print (:func:`plain_field`). The clinical summary's
+content is :mod:`.summary`'s, the strips' :mod:`.strips`'; the HTML (:mod:`.document`) and the
+PDF (:mod:`.pdf`) lay them out.
 """
 from __future__ import annotations
 
+import datetime as _dt
+import re
 import unicodedata
 
 import numpy as np
 
-from ..signal.quality import noisy_share_pct
-
-#: Seconds of ECG shown around each event, and most events drawn (the table lists all).
-STRIP_S, MAX_STRIPS = 10.0, 40
 #: Paper sizes (width, height) in mm.
 PAPER_MM = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}
-#: Patient and reviewer fields, in the order printed (keys of the ``people`` argument).
+#: Patient, technician and physician fields, in the order printed (keys of the ``people`` argument).
 PEOPLE_FIELDS = {"patient_name": "Patient", "patient_id": "Patient ID", "birth_date": "Date of birth",
-                 "reviewer": "Reviewed by", "review_date": "Review date", "comments": "Comments"}
-#: Readable names of the vitals printed (key: (name, unit, digits)).
-VITALS_FIELDS = {
-    "hr_mean_bpm": ("Heart rate, mean", "bpm", 0), "hr_min_bpm": ("Heart rate, minimum", "bpm", 0),
-    "hr_max_bpm": ("Heart rate, maximum", "bpm", 0), "rr_mean_ms": ("RR interval, mean", "ms", 0),
-    "rr_min_ms": ("RR interval, shortest", "ms", 0), "rr_max_ms": ("RR interval, longest", "ms", 0),
-    "sdnn_ms": ("SDNN (variability of normal beats)", "ms", 0),
-    "rmssd_ms": ("RMSSD (beat-to-beat variability)", "ms", 0), "pnn50_pct": ("pNN50", "%", 1),
-    "sdann_ms": ("SDANN (5-min means)", "ms", 0), "sdnn_index_ms": ("SDNN index (5-min SDs)", "ms", 0),
-    "lf_ms2": ("LF power (0.04-0.15 Hz)", "ms²", 0), "hf_ms2": ("HF power (0.15-0.4 Hz)", "ms²", 0),
-    "lf_hf_ratio": ("LF/HF ratio", "", 2), "ectopic_burden_pct": ("Ectopic beats", "%", 1),
-    "v_burden_pct": ("Ventricular ectopic beats", "%", 1), "s_burden_pct": ("Supraventricular ectopic beats", "%", 1),
-}
+                 "reviewer": "Reviewed by (technician)", "review_date": "Review date",
+                 "comments": "Technician's comments", "physician": "Physician", "signature_date": "Signature date",
+                 "conclusion": "Physician's conclusion"}
+#: Fields that hold a date (checked by :func:`check_fields`, printed as YYYY-MM-DD).
+DATE_FIELDS = ("birth_date", "review_date", "signature_date")
+#: Fields of free text that may run over several lines (the others are one line).
+LONG_FIELDS = ("comments", "conclusion")
+#: Longest text of a long field (comments, conclusion), in characters.
+MAX_LONG_CHARS = 2000
 CLASS_NAMES = {"N": "N normal", "S": "S supraventricular ectopic", "V": "V ventricular ectopic", "F": "F fusion",
                "Q": "Q unclassifiable"}
-DECISION_WORDS = {"accepted": "accepted", "rejected": "rejected", "": "not reviewed"}
-
 
 
 def hms(seconds: float) -> str:
     """``seconds`` from the record's start as ``h:mm:ss`` (fractions of a second dropped)."""
     s = int(seconds)
     return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def record_start(record) -> _dt.datetime | None:
+    """When the recording started (date and time), from the file's ``base_date`` / ``base_time``;
+    a time without a date is taken on an arbitrary day (only its clock time is printed); None
+    when the file has no start time."""
+    meta = getattr(record, "metadata", None) or {}
+    t = _parse_time(meta.get("base_time"))
+    if t is None:
+        return None
+    d = parse_date(meta.get("base_date")) or _dt.date(2000, 1, 1)
+    return _dt.datetime.combine(d, t)
+
+
+def start_text(record) -> str | None:
+    """When the recording started as printed: ``YYYY-MM-DD HH:MM:SS`` (``HH:MM:SS`` when the file
+    has no date); None when it has no start time."""
+    start = record_start(record)
+    if start is None:
+        return None
+    dated = parse_date(((getattr(record, "metadata", None) or {}).get("base_date"))) is not None
+    return start.strftime("%Y-%m-%d %H:%M:%S" if dated else "%H:%M:%S")
+
+
+def _parse_time(text) -> _dt.time | None:
+    if isinstance(text, _dt.time):
+        return text
+    try:
+        return _dt.time.fromisoformat(str(text).strip()) if text else None
+    except ValueError:
+        return None
+
+
+def clock(record, seconds: float) -> str:
+    """A time of the record as printed: the clock time (``HH:MM:SS``, with the day after the
+    first, "day 2 HH:MM:SS") when the file has a start time, else ``h:mm:ss`` from the start."""
+    start = record_start(record)
+    if start is None:
+        return hms(seconds)
+    at = start + _dt.timedelta(seconds=int(seconds))
+    day = (at.date() - start.date()).days
+    return (f"day {day + 1} " if day else "") + at.strftime("%H:%M:%S")
+
+
+def clock_and_elapsed(record, seconds: float) -> str:
+    """``08:12:34 (0:12:34 into the recording)`` with a start time, else ``0:12:34``."""
+    if record_start(record) is None:
+        return hms(seconds)
+    return f"{clock(record, seconds)} ({hms(seconds)} into the recording)"
 
 
 def num(v, digits: int = 0, unit: str = "") -> str:
@@ -76,6 +119,57 @@ def plain_field(value, max_chars: int = MAX_FIELD_CHARS) -> str:
     return text if len(text) <= max_chars else text[:max_chars - 1] + "…"
 
 
+def plain_lines(value, max_chars: int = MAX_LONG_CHARS) -> list[str]:
+    """A long field (comments, a conclusion) as its lines, each made plain by :func:`plain_field`,
+    empty lines dropped, at most ``max_chars`` in all."""
+    text = unicodedata.normalize("NFC", str(value or ""))[:max_chars]
+    lines = [plain_field(x, max_chars) for x in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return [x for x in lines if x]
+
+
+def parse_date(text) -> _dt.date | None:
+    """A date typed in a field: ``YYYY-MM-DD``, ``YYYYMMDD`` (DICOM) or ``DD.MM.YYYY``; None when
+    it is none of these or no real date (``DD/MM`` against ``MM/DD`` cannot be told apart, so
+    slashes are refused)."""
+    if isinstance(text, _dt.datetime):
+        return text.date()
+    if isinstance(text, _dt.date):
+        return text
+    s = str(text or "").strip()
+    for pattern, order in ((r"(\d{4})-(\d{1,2})-(\d{1,2})", "ymd"), (r"(\d{4})(\d{2})(\d{2})", "ymd"),
+                           (r"(\d{1,2})\.(\d{1,2})\.(\d{4})", "dmy")):
+        m = re.fullmatch(pattern, s)
+        if m:
+            a, b, c = (int(x) for x in m.groups())
+            y, mo, d = (a, b, c) if order == "ymd" else (c, b, a)
+            try:
+                return _dt.date(y, mo, d)
+            except ValueError:
+                return None
+    return None
+
+
+def check_fields(people: dict | None, today: _dt.date | None = None) -> dict[str, str]:
+    """What is wrong with the report fields, ``{key: sentence}`` (empty when nothing): a date field
+    that is not a date (or a birth date in the future or before 1900, a review or signature date in
+    the future)."""
+    today = today or _dt.date.today()
+    out = {}
+    for k in DATE_FIELDS:
+        text = str((people or {}).get(k) or "").strip()
+        if not text:
+            continue
+        d = parse_date(text)
+        name = PEOPLE_FIELDS[k]
+        if d is None:
+            out[k] = f"{name}: {text!r} is not a date; write it as YYYY-MM-DD (or DD.MM.YYYY)."
+        elif d > today:
+            out[k] = f"{name}: {d.isoformat()} is in the future."
+        elif k == "birth_date" and d.year < 1900:
+            out[k] = f"{name}: {d.isoformat()} is before 1900."
+    return out
+
+
 def people_from_file(patient: dict | None) -> dict:
     """The report's patient fields (:data:`PEOPLE_FIELDS` keys) from the patient fields a record file
     carries (``record.metadata["patient"]``: ISHNE, DICOM, HL7 aECG name them differently); only
@@ -87,59 +181,30 @@ def people_from_file(patient: dict | None) -> dict:
     return {k: v for k, v in out.items() if v}
 
 
-def people_rows(people: dict | None) -> list[list[str]]:
-    """Patient and reviewer fields that were filled in, as (label, value) rows of plain text."""
-    people = people or {}
-    rows = [[label, plain_field(people.get(k) or "")] for k, label in PEOPLE_FIELDS.items()]
+def field_text(people: dict | None, key: str) -> str:
+    """One field as printed: plain text; a date as YYYY-MM-DD when it reads as one."""
+    value = plain_field((people or {}).get(key) or "")
+    if key in DATE_FIELDS and value:
+        d = parse_date(value)
+        return d.isoformat() if d else value
+    return value
+
+
+def people_rows(people: dict | None, keys=None) -> list[list[str]]:
+    """The one-line fields among ``keys`` (default all) that were filled in, as (label, value)
+    rows of plain text."""
+    keys = [k for k in (keys or PEOPLE_FIELDS) if k not in LONG_FIELDS]
+    rows = [[PEOPLE_FIELDS[k], field_text(people, k)] for k in keys]
     return [r for r in rows if r[1]]
 
 
 def record_rows(analysis) -> list[list[str]]:
+    """The record and how it was analysed, as (label, value) rows."""
     rec = analysis.record
-    return [["Record", rec.name], ["Duration", hms(round(rec.duration_s))], ["Sampling rate", f"{rec.fs:g} Hz"],
-            ["Leads", ", ".join(rec.lead_names)], ["Analysed lead", rec.lead_names[analysis.lead_index]],
-            ["Beat positions", analysis.beat_source],
+    return [["Record", f"{rec.name}: {rec.fs:g} Hz, leads {', '.join(rec.lead_names)}; analysed lead "
+             f"{rec.lead_names[analysis.lead_index]}; beat positions {analysis.beat_source}"],
             ["Models", ", ".join(f"{k.replace('_', ' ')}: {val}" for k, val in (analysis.model or {}).items())
              or "none"]]
-
-
-def vitals_rows(analysis) -> list[list[str]]:
-    v = analysis.vitals or {}
-    rows = [[name, num(v.get(k), digits, unit)] for k, (name, unit, digits) in VITALS_FIELDS.items()
-            if v.get(k) is not None]
-    rows.append(["Noisy signal", num(noisy_share_pct(analysis.quality), 1, "%")])
-    rows.append(["Beats", f"{len(analysis.beats):,}"])
-    return rows
-
-
-def report_events(analysis, events=None):
-    """Events sorted by time, with a ``decision`` column ("" when not reviewed)."""
-    ev = analysis.events if events is None else events
-    if ev is None or not len(ev):
-        return None
-    ev = ev.sort_values("start_s", kind="stable").reset_index(drop=True)
-    if "decision" not in ev:
-        ev = ev.assign(decision="")
-    return ev
-
-
-def event_rows(ev) -> list[list]:
-    return [[r.type, hms(r.start_s), num(r.end_s - r.start_s, 1, "s"), getattr(r, "n_beats", ""),
-             "noisy" if bool(getattr(r, "noisy", False)) else "", DECISION_WORDS.get(r.decision, r.decision),
-             getattr(r, "description", "")] for r in ev.itertuples()]
-
-
-EVENT_HEAD = ["type", "start", "duration", "beats", "signal", "review", "description"]
-
-
-def strip_events(ev):
-    """Events that get a strip: rejected ones left out; alarming events first, then runs,
-    rhythms and pauses, then isolated beats, each group in time order."""
-    ev = ev[ev["decision"] != "rejected"]
-    single = ev["n_beats"].fillna(0).to_numpy() <= 1 if "n_beats" in ev else np.zeros(len(ev), bool)
-    alarm = ev["alarm"].fillna(False).to_numpy(bool) if "alarm" in ev else np.zeros(len(ev), bool)
-    rank = np.where(alarm, 0, np.where(single, 2, 1))
-    return ev.iloc[np.argsort(rank, kind="stable")].head(MAX_STRIPS), len(ev)
 
 
 # --- audit trail and amendment ---------------------------------------------------------------------

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecg_lstm.report import figures as summaries
 from ecg_lstm.io.record import Annotations, Record
+from ecg_lstm.report import figures as summaries
 
 
 def _beats(times, labels, fs=360.0) -> pd.DataFrame:
@@ -87,5 +87,5 @@ def test_html_report_is_self_contained():
     assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")
     assert "demo&lt;b&gt;" in html and "<premature>" not in html  # escaped
     assert html.count("<svg") == 2 and "src=" not in html and "<script" not in html
-    # The run is drawn before the isolated beat.
-    assert html.index("vt at 0:00:30") < html.index("pvc at 0:00:10")
+    # By the rule: the run gets a strip, the isolated beat none (it is counted in the events table).
+    assert "Fastest ventricular run: 4 beats at 60 bpm, 0:00:30" in html and "<td>pvc</td>" in html

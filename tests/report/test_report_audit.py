@@ -71,7 +71,7 @@ def test_audit_rows(audit):
 
 def test_html_has_the_amendment_at_the_top_and_the_trail_last(analysis, audit):
     page = html_report(analysis, audit=audit, amendment=AMENDMENT)
-    assert LINE in page and page.index(LINE) < page.index("<h2>Record</h2>")
+    assert LINE in page and page.index(LINE) < page.index("<h2>Recording</h2>")
     assert page.index("<h2>Audit trail</h2>") > page.index("<h2>Events</h2>")
     assert "<td>2 beats: model → V; 1 beat: S → V; rest adapted to them</td>" in page
     assert "\x1b" not in page
@@ -88,7 +88,7 @@ def test_pdf_has_the_amendment_and_the_trail(analysis, audit, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], check=True, capture_output=True,
                           text=True).stdout
     assert " ".join(LINE.split()) in " ".join(text.split())
-    assert "Audit trail (1-3 of 3 entries)" in text
+    assert "Audit trail (3 entries)" in text
     assert "2026-12-07 12:30:00" in text and "2 beats: model → V" in text and "ev-17" in text
     pages = text.split("\f")
     assert "Audit trail" in pages[-2] and "Audit trail" not in pages[0]  # its own, last page

@@ -50,3 +50,30 @@ def test_pdf_and_html_reports_accept_any_field_text(analysis, value, tmp_path):
         assert "Dr B" in text
         if "Doe" in value:
             assert "Jane Doe" in text
+
+
+def test_dates_are_checked_and_printed_alike():
+    import datetime as dt
+
+    from ecg_lstm.report import check_fields, parse_date
+
+    assert parse_date("2026-12-07") == parse_date("20261207") == parse_date("7.12.2026") == dt.date(2026, 12, 7)
+    assert parse_date("12/07/2026") is None and parse_date("2026-02-30") is None and parse_date("soon") is None
+    today = dt.date(2026, 12, 8)
+    assert check_fields({"birth_date": "1950-03-01", "review_date": "2026-12-08", "patient_id": "12/07"},
+                        today=today) == {}
+    errors = check_fields({"birth_date": "1.2.3", "review_date": "2026-12-09", "signature_date": "31.02.2026",
+                           "comments": "2026-99-99"}, today=today)
+    assert set(errors) == {"birth_date", "review_date", "signature_date"}  # comments are free text
+    assert "not a date" in errors["birth_date"] and "YYYY-MM-DD" in errors["birth_date"]
+    assert "in the future" in errors["review_date"]
+    assert "before 1900" in check_fields({"birth_date": "1850-01-01"}, today=today)["birth_date"]
+
+
+def test_long_fields_keep_their_lines(analysis):
+    from ecg_lstm.report.content import plain_lines
+
+    assert plain_lines("Sinus rhythm.\r\n\r\n\u202eOne pause of 3 s.\n") == ["Sinus rhythm.", "One pause of 3 s."]
+    page = html_report(analysis, people={"conclusion": "Line one.\nLine <two>.", "physician": "Dr C",
+                                         "signature_date": "20261207"})
+    assert "<p>Line one.</p><p>Line &lt;two&gt;.</p>" in page and "2026-12-07" in page and "Dr C" in page
