@@ -21,6 +21,7 @@ Figures are printed and written to ``bench/results/dashboard.json``; the last pa
 is saved as ``bench/results/dashboard_bench.png``.
 Usage: python bench/bench_dashboard.py [--data-dir data/mitdb] [--records 208 119] [--jumps 5] [--no-24h]
        python bench/bench_dashboard.py --only first-page   (that figure alone, put into dashboard.json)
+       python bench/bench_dashboard.py --only upload-memory [--hours 24]   (server memory on a long upload)
 """
 from __future__ import annotations
 
@@ -253,6 +254,79 @@ def analysis_only(data_dir: Path, name: str) -> float:
     return time.perf_counter() - t0
 
 
+def _memory_kb(pid: int) -> dict:
+    """The process's resident memory now and at its peak (VmRSS, VmHWM), in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {k: round(int(fields[f].split()[0]) / 1024) for k, f in (("rss_mb", "VmRSS"), ("peak_mb", "VmHWM"))}
+
+
+def upload_memory(data_dir: Path, hours: float = 24.0) -> dict:
+    """A ``hours``-long record (``bench/holter_records.py``) uploaded to a fresh server, once as WFDB
+    (.hea + .dat) and once as a CSV of its two leads (rate typed in the sampling-rate box): seconds to
+    the first trace and to all results, and the server's resident memory before, at its peak and after
+    (``/proc/<pid>/status``; the server is one process). Target: peak <= 1.5 GB for 24 h."""
+    from bench.holter_records import csv_copy, join_records
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as empty:
+        stem = join_records(data_dir, Path(tmp), hours=hours)
+        csv = csv_copy(stem, Path(tmp) / f"{stem.name}.csv")
+        cases = {"wfdb": ([stem.with_suffix(".hea"), stem.with_suffix(".dat")], stem.name, None),
+                 "csv": ([csv], csv.stem, 360)}
+        for kind, (files, name, fs) in cases.items():
+            env = {"ECG_DATA_DIR": empty, "ECG_STUDY_FILES": str(Path(tmp) / f"studies-{kind}")}
+            with browser.server(env=env) as (url, proc), browser.chromium() as driver:
+                open_idle(driver, url)
+                before = _memory_kb(proc.pid)
+                if fs:
+                    box = driver.find_element("css selector", ".st-key-csv_fs input")
+                    box.send_keys(str(fs))
+                    box.send_keys("\n")
+                    time.sleep(1.0)
+                    browser.wait_for(driver, lambda d: not browser.running(d), 60, "the rate typed in")
+                first = []
+
+                def shown(d) -> bool:
+                    if not first and d.find_elements("css selector", ".st-key-preview_chart .main-svg"):
+                        first.append(time.perf_counter() - t0)
+                    return _caption(d).startswith(f"upload: {name}") and browser.results_shown(d)
+
+                t0 = time.perf_counter()
+                browser.upload(driver, files)
+                try:
+                    browser.wait_for(driver, shown, 600, f"the results of {name}")
+                except TimeoutError:
+                    driver.save_screenshot(str(RESULTS / "dashboard_bench_failed.png"))
+                    raise
+                results = time.perf_counter() - t0
+                errors = browser.errors_on_page(driver)
+                if errors:
+                    raise RuntimeError(f"error on the page after uploading {name}: {errors[0][:300]}")
+                browser.wait_for(driver, lambda d: not browser.running(d), 120, "the idle page")
+                after = _memory_kb(proc.pid)
+                size = sum(f.stat().st_size for f in files)
+                out[kind] = {"upload_mb": round(size / 2**20), "first_trace_s": round(first[0], 2) if first else None,
+                             "results_s": round(results, 2), "rss_before_mb": before["rss_mb"],
+                             "peak_mb": after["peak_mb"], "rss_after_mb": after["rss_mb"]}
+    return {"hours": hours, **out, "target_peak_mb": 1536}
+
+
+def only_upload_memory(data_dir: Path, hours: float) -> int:
+    """``--only upload-memory``: the server's memory on a long upload, put into dashboard.json."""
+    path = RESULTS / "dashboard.json"
+    out = json.loads(path.read_text()) if path.exists() else {}
+    out["upload_memory"] = m = upload_memory(data_dir, hours)
+    out["upload_memory"]["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    path.write_text(json.dumps(out, indent=2))
+    for kind in ("wfdb", "csv"):
+        r = m[kind]
+        print(f"{hours:g} h upload as {kind.upper()} ({r['upload_mb']} MB): first trace {r['first_trace_s']} s, "
+              f"all results {r['results_s']} s; server memory {r['rss_before_mb']} MB before, peak "
+              f"{r['peak_mb']} MB (target <= {m['target_peak_mb']} MB), {r['rss_after_mb']} MB after")
+    print(f"written {path}")
+    return 0
+
+
 def add_first_page(out: dict, env: dict) -> None:
     """Measure the first page (:func:`first_page`) into ``out``: figures, target and pass."""
     out["first_page_s"] = first_page(env)
@@ -282,7 +356,8 @@ def main() -> int:
     p.add_argument("--records", nargs=2, default=["208", "119"], help="two 30-min records: cold then warm")
     p.add_argument("--jumps", type=int, default=5)
     p.add_argument("--no-24h", action="store_true", help="skip the 24-hour record")
-    p.add_argument("--only", choices=["first-page"],
+    p.add_argument("--hours", type=float, default=24.0, help="length of the record for --only upload-memory")
+    p.add_argument("--only", choices=["first-page", "upload-memory"],
                    help="measure only this (quick); the other figures in dashboard.json stay as they were")
     args = p.parse_args()
     data_dir = Path(args.data_dir)
@@ -293,6 +368,8 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.only == "first-page":
         return only_first_page(data_dir)
+    if args.only == "upload-memory":
+        return only_upload_memory(data_dir, args.hours)
     if not (data_dir / f"{args.records[0]}.hea").exists():
         print(f"MIT-BIH not found in {data_dir}; run `make data` or give --data-dir", file=sys.stderr)
         return 2

@@ -230,13 +230,20 @@ def _main_area_placeholder():
         context_dg_stack.reset(token)
 
 
-@st.cache_data(max_entries=3, show_spinner=False)
-def analyse_files(key: str, _files: dict[str, bytes], fs: float | None, reference_beats: bool):
-    """Read and analyse uploaded files; cached on ``key`` (hash of bytes + options)."""
-    return _analyse(lambda: _read_files(_files, fs), reference_beats)
+# The analyses are cached as resources, not data: shared by the sessions that open the same record,
+# never copied. A data cache pickles what it keeps (a second copy of a day's signal and beats, and a
+# third on each hit); the page never changes an analysis in place (corrections make a new one).
+@st.cache_resource(max_entries=2, show_spinner=False)
+def analyse_upload(key: str, _path: str, fs: float | None, reference_beats: bool):
+    """Read and analyse an upload spooled to disk (``_path``: the file to read, ``upload_spool``);
+    cached on ``key`` (hash of the uploaded bytes + options), not on where the files were put."""
+    from ecg_lstm.io.read import read_record
+
+    kwargs = {"fs": fs} if fs else {}
+    return _analyse(lambda: read_record(_path, **kwargs), reference_beats)
 
 
-@st.cache_data(max_entries=3, show_spinner=False)
+@st.cache_resource(max_entries=2, show_spinner=False)
 def analyse_path(path: str, stamp: tuple, fs: float | None, reference_beats: bool):
     """Read and analyse a local record; cached on path + modification stamp + options."""
     from ecg_lstm.io.read import read_record
@@ -275,26 +282,32 @@ def _fail(where: str, err: Exception) -> None:
     st.session_state["load_error"] = (where, msg)
 
 
-def open_files(files: dict[str, bytes], fs: float | None = None, reference_beats: bool = False) -> bool:
-    """Analyse uploaded files (name -> bytes) and make them the current record."""
+def open_upload(spooled: dict, fs: float | None = None, reference_beats: bool = False) -> bool:
+    """Analyse the upload spooled to disk (``upload_spool.spool``, with its ``digest`` and ``stems``)
+    and make it the current record; the study keeps the files from that folder."""
+    from dashboard import upload_spool
     from ecg_lstm.errors import ECGError
 
-    key = digest(files, fs, reference_beats)
+    key = digest({}, spooled["digest"], fs, reference_beats)
     if key == st.session_state.get("analysis_key"):
         return True
     if key == st.session_state.get("failed_key"):
         return False  # same files as the last failure: its message is still shown
+    paths = upload_spool.files_of(spooled)
+    if paths is None:
+        _fail("upload", RuntimeError("the uploaded files are no longer kept on this server; upload them again"))
+        return False
     try:
-        result = analyse_files(key, files, fs, reference_beats)
+        result = analyse_upload(key, str(Path(spooled["folder"]) / spooled["main"]), fs, reference_beats)
     except ECGError as e:
         _fail("upload", e)
         st.session_state["failed_key"] = key
         return False
-    stems = sorted({Path(n).stem for n in files})
+    stems = spooled["stems"]
     _set_current(result, "upload: " + ", ".join(stems[:3]), key)
     from ecg_lstm.studies.intake import study_options
 
-    studies_session.open_study(files, result[0], ", ".join(stems[:3]), "upload",
+    studies_session.open_study(paths, result[0], ", ".join(stems[:3]), "upload",
                                study_options(fs=fs, reference_beats=reference_beats))
     return True
 

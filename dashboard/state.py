@@ -24,12 +24,21 @@ KEYS: dict[str, str] = {
     "load_error": "(where, message) of the last failed open, shown beside its source: 'upload', 'local' or "
                   "'physionet' (loading, source -> source).",
     "failed_key": "Digest of the upload that failed last: the same files are not analysed again (loading).",
-    "upload_seen": "Digest of the uploader's files already acted on: a rerun does not reopen them (source).",
+    "upload_seen": "Digest of the uploaded files and sampling rate already acted on: a rerun does not reopen "
+                   "them (source).",
+    "upload_ids": "Streamlit's ids of the files last taken from the uploader: files given again open again "
+                  "(source).",
+    "upload_spool": "The upload written to disk (upload_spool.spool: folder, file to read, names) with its "
+                    "digest, record stems and corrections file; read again when the sampling rate changes "
+                    "(source -> loading).",
     "record_path": "Path of a local record, where its corrections can be saved beside it; None for an upload "
                    "(source -> review).",
     # --- the review of the record's beat labels (ecg_lstm.review keeps the dicts' contents)
     "reviews": "{record key: review dict (ecg_lstm.review.state)}: each record's corrections and undo history, "
                "kept across record switches (review_session -> review, export).",
+    "report_strips": "{record key: [(start_s, end_s, caption)]}: strips the technician chose for the report "
+                     "(export).",
+    "report_disclosure": "The Export tab's full-disclosure switch (widget; export).",
     "record_key": "Digest of the record shown, the same with or without corrections: the key of its review and "
                   "of its event decisions (review_session -> review, events).",
     "analysis_plain": "The analysis of the record as opened, before corrections (review_session -> review).",
@@ -101,7 +110,8 @@ KEYS: dict[str, str] = {
 
 #: Keys made from another key ("<key>" is one of those listed): key pattern -> what it holds.
 DERIVED: dict[str, str] = {
-    "report_<field>": "The Export tab's patient and reviewer fields (widgets, one per report.PEOPLE_FIELDS key), "
+    "report_<field>": "The Export tab's patient, reviewer and physician fields (widgets, one per "
+                      "report.PEOPLE_FIELDS key), "
                       "filled from the study when it opens (studies_session -> export, study).",
     "<key>_times": "Times (s) of the rows of a selectable table (events_table_times, disagree_table_times, "
                    "listed above), read by trace_view for each table it follows.",

@@ -29,9 +29,9 @@ def _error_here(where: str) -> None:
         st.error(md_escape(err[1]), icon=":material/error:")
 
 
-def uploaded_files(uploads) -> dict[str, bytes]:
-    """Streamlit UploadedFile list -> {file name: bytes}, read in memory only."""
-    return {Path(u.name).name: u.getvalue() for u in uploads or []}
+def uploaded_files(uploads) -> dict:
+    """Streamlit UploadedFile list -> {file name: UploadedFile} (file objects, read where they are)."""
+    return {Path(u.name).name: u for u in uploads or []}
 
 
 def render():
@@ -63,22 +63,47 @@ def _upload() -> None:
     uploads = st.file_uploader("ECG record files", accept_multiple_files=True, key="upload", help=HELP_UPLOAD)
     fs = st.number_input("Sampling rate for a CSV without a time column (Hz)", min_value=0.0, max_value=10000.0,
                          value=None, step=1.0, key="csv_fs", placeholder="from the file")
-    files = uploaded_files(uploads)
-    if not files:
-        st.session_state.pop("upload_seen", None)  # the same files added again count as new
-    elif new_upload(st.session_state, files, fs):
-        # A .cor file holds a reviewer's corrections: read by the review, not by the record reader
-        # (and left out of the record's digest, so the record keeps its identity with or without it).
-        from ecg_lstm.review import split_corrections
-
-        record_files, cor = split_corrections(files)
+    state = st.session_state
+    ids = tuple(u.file_id for u in uploads or [])
+    if ids and ids != state.get("upload_ids"):
+        state["upload_ids"] = ids
+        state.pop("upload_seen", None)  # the same files given again open again
+        _spool(uploads)
+    elif not ids and not state.get("upload_spool"):
+        state.pop("upload_seen", None)
+    spooled = state.get("upload_spool")
+    if spooled and new_upload(state, spooled["digest"], fs):
         with st.spinner("Reading and analysing the record..."):
-            ok = bool(record_files) and loading.open_files(record_files, fs=fs or None)
-        if not record_files:
-            st.session_state["load_error"] = ("upload", "a corrections file (.cor) came without its record; "
-                                                        "upload it together with the record's files")
-        _opened(ok, cor, None)
+            ok = loading.open_upload(spooled, fs=fs or None)
+        _opened(ok, spooled["cor"], None)
     _error_here("upload")
+
+
+def _spool(uploads) -> None:
+    """New files in the uploader: their corrections file set apart, the record's files written to disk
+    (``upload_spool``) and handed back to Streamlit, so that the server does not hold them in memory."""
+    # A .cor file holds a reviewer's corrections: read by the review, not by the record reader
+    # (and left out of the record's digest, so the record keeps its identity with or without it).
+    from dashboard import upload_spool
+    from ecg_lstm.errors import ECGError
+    from ecg_lstm.review import split_corrections
+
+    state = st.session_state
+    state.pop("upload_spool", None)
+    files = uploaded_files(uploads)
+    record_files, cor = split_corrections({n: u.getvalue() for n, u in files.items()})  # no copies
+    if not record_files:
+        state["load_error"] = ("upload", "a corrections file (.cor) came without its record; "
+                                         "upload it together with the record's files")
+        return
+    try:
+        spooled = upload_spool.spool({n: files[n] for n in record_files})
+    except ECGError as e:
+        state["load_error"] = ("upload", str(e))
+        return
+    spooled.update(digest=loading.digest(record_files), cor=cor, stems=sorted({Path(n).stem for n in record_files}))
+    state["upload_spool"] = spooled
+    upload_spool.release(uploads)
 
 
 def _opened(ok: bool, cor: tuple[bytes, str] | None, path: Path | None) -> None:
@@ -91,12 +116,13 @@ def _opened(ok: bool, cor: tuple[bytes, str] | None, path: Path | None) -> None:
         st.session_state["incoming_corrections"] = cor
 
 
-def new_upload(state, files: dict[str, bytes], fs) -> bool:
-    """Whether the uploader holds files (or a sampling rate) not acted on yet; marks them seen.
+def new_upload(state, files_digest: str, fs) -> bool:
+    """Whether the upload (its ``files_digest``) or the sampling rate has not been acted on yet; marks
+    them seen.
 
-    The uploader keeps its files across reruns: opening them on every rerun would switch
-    back to the upload after the user opened a local record."""
-    sig = loading.digest(files, fs or None)
+    The upload stays across reruns: opening it on every rerun would switch back to it after the
+    user opened a local record."""
+    sig = loading.digest({}, files_digest, fs or None)
     if state.get("upload_seen") == sig:
         return False
     state["upload_seen"] = sig
