@@ -52,9 +52,12 @@ def files_of(spooled: dict | None) -> dict[str, Path] | None:
 
 
 def release(uploads) -> None:
-    """Hand the uploader's files back to Streamlit, so that their bytes leave the server's memory (the
-    widget still lists them; it returns none from the next run on). Left as they are where this
-    Streamlit has no such call."""
+    """Let the uploaded bytes leave the server's memory once they are on disk: each file is handed back
+    to Streamlit's upload manager, and emptied where the widget's value still holds it (the session
+    keeps that value until two reruns later). The widget still lists the files; from the next run on it
+    returns none. Streamlit versions without the manager's call keep their copy: the page still works."""
+    for u in uploads or []:
+        u.truncate(0)  # the file object's own reference to the bytes
     try:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 

@@ -19,6 +19,31 @@ def merge_spans(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.nd
     return starts[new], np.maximum.reduceat(ends, np.flatnonzero(new))
 
 
+#: Samples checked at a time for values that cannot be drawn.
+CHECK_BLOCK = 1 << 20
+
+
+def _plottable(ecg: np.ndarray) -> np.ndarray:
+    """The lead as it is (float32 or float64, contiguous: no copy for a record's lead), or, where it holds
+    values that cannot be drawn (NaN, infinities, beyond 1e30), a float32 copy with those at 0. Checked
+    block by block: a day's lead as float64, with its masks, took 0.5 GB more than the record itself."""
+    x = np.asarray(ecg)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float32)
+    x = np.ascontiguousarray(x)
+    with np.errstate(all="ignore"):
+        def drawable(b):
+            return bool(np.isfinite(b).all() and np.abs(b).max(initial=0.0) < 1e30)
+
+        if all(drawable(x[i:i + CHECK_BLOCK]) for i in range(0, len(x), CHECK_BLOCK)):
+            return x
+        out = np.empty(len(x), np.float32)
+        for i in range(0, len(x), CHECK_BLOCK):
+            b = x[i:i + CHECK_BLOCK]
+            out[i:i + CHECK_BLOCK] = np.where(np.isfinite(b) & (np.abs(b) < 1e30), b, 0.0)
+        return out
+
+
 def navigator(ecg: np.ndarray, fs: float, events: pd.DataFrame | None = None,
               noisy: pd.DataFrame | None = None, height: int = 130) -> go.Figure:
     """The whole record, downsampled, with events marked and noisy stretches greyed.
@@ -27,9 +52,7 @@ def navigator(ecg: np.ndarray, fs: float, events: pd.DataFrame | None = None,
     Built as plain trace dicts: the noisy stretches are one filled trace, not one shape
     each (plotly's ``add_vrect`` per stretch took half a minute for a 24 h record)."""
     n = len(ecg)
-    with np.errstate(all="ignore"):
-        x = np.asarray(ecg, dtype=np.float64)
-        x = np.where(np.isfinite(x) & (np.abs(x) < 1e30), x, 0.0)
+    x = _plottable(ecg)
     if n > NAVIGATOR_POINTS:  # the times of the kept points only (a day has 31 million samples)
         from tsdownsample import MinMaxLTTBDownsampler
 
