@@ -687,6 +687,10 @@ def cases() -> list[Case]:
             lambda d, f=fmt, k=leads: _near_limit_upload(f, k), "ok", heavy=True)
     add("upload 200 MB CSV with one text cell", lambda d: _big_csv_upload(200 << 20, text_cell=True), "either",
         heavy=True)
+    add("upload 48 h 2-lead CSV from disk, as the page spools it (about 810 MB: under the 1024 MB upload cap)",
+        lambda d: _long_csv_upload(d, hours=48), "ok",
+        check=that(lambda r: r.n_samples == 48 * 3600 * FS and r.signal.dtype == np.float32,
+                   "r.n_samples == 48 * 3600 * FS, float32"), heavy=True)
     _corrections_cases(add, W)
     _recorder_format_cases(add)
     return C
@@ -938,6 +942,24 @@ def _big_csv_upload(size: int, text_cell: bool = False) -> Target:
         j = data.index(b",", i) + 1
         data = data[:j] + b"n/a" + data[data.index(b",", j):]
     return upload({"big.csv": data})
+
+
+def _long_csv_upload(folder: Path, hours: float) -> Target:
+    """``hours`` of two leads in mV (three decimals, no time column) written to a file in pieces; the
+    upload is the file on disk (what ``dashboard/upload_spool.py`` hands the reader)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    n, piece = int(hours * 3600 * FS), 100 * N
+    block = np.round(_tiled(piece) / GAIN, 3)
+    path = folder / "long.csv"
+    with open(path, "wb") as f:
+        f.write(b"MLII,V5\n")
+        for i in range(0, n, piece):
+            b = block[:n - i]
+            pacsv.write_csv(pa.table({"MLII": b[:, 0], "V5": b[:, 1]}), f,
+                            pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    return upload({"long.csv": path}, fs=FS)
 
 
 def _near_limit_upload(fmt: str, leads: int) -> Target:
