@@ -154,8 +154,9 @@ def wait_warm_up(note, poll_s: float = 0.25) -> None:
     note.empty()
 
 
-def _analyse(read, reference_beats: bool):
-    """Read (``read()``) and analyse a record with a progress bar (a 24 h record takes a while).
+def _analyse(read, reference_beats: bool, head=None):
+    """Read (``read()``) and analyse a record with a progress bar (a 24 h record takes a while); a long
+    record's first seconds (``head()``, see :func:`_head`) are drawn before the whole is read.
 
     The bar is created here, inside the cached callers, and emptied at the end: Streamlit
     replays what a cached function drew on a cache hit, which works only for elements the
@@ -165,8 +166,12 @@ def _analyse(read, reference_beats: bool):
     bar = st.progress(0.0, text="Reading the record…")
     preview = None
     try:
+        first = head() if head is not None else None
+        if first is not None:
+            preview = _preview(first, long=True)
         record = read()
-        preview = _preview(record)
+        if preview is None:
+            preview = _preview(record)
         clf, rhythm, notes = models()
 
         def progress(fraction: float, what: str) -> None:
@@ -187,10 +192,22 @@ def _analyse(read, reference_beats: bool):
 PREVIEW_FROM_S = 3600.0
 
 
-def _preview(record):
-    """The first 10 s of a long record on ECG paper, in the main area, while the analysis
-    runs (a 24 h record takes tens of seconds); the caller empties it. None for a short one."""
-    if record.duration_s < PREVIEW_FROM_S:
+def _head(path: str, fs: float | None):
+    """``head()`` for :func:`_analyse`: the first seconds of the record at ``path`` when it is long (its
+    header, or a CSV's size, says so), read in milliseconds while the whole takes seconds; else None."""
+    def head():
+        from ecg_lstm.io.head import read_head, record_seconds
+
+        return read_head(path, fs=fs) if (record_seconds(path, fs) or 0.0) >= PREVIEW_FROM_S else None
+
+    return head
+
+
+def _preview(record, long: bool = False):
+    """The first 10 s of a long record (``long``, or lasting :data:`PREVIEW_FROM_S` or more) on ECG
+    paper, in the main area, while the record is read and analysed (a 24 h record takes tens of
+    seconds); the caller empties it. None for a short one."""
+    if record.duration_s < PREVIEW_FROM_S and not long:
         return None
     import html
 
@@ -240,7 +257,7 @@ def analyse_upload(key: str, _path: str, fs: float | None, reference_beats: bool
     from ecg_lstm.io.read import read_record
 
     kwargs = {"fs": fs} if fs else {}
-    return _analyse(lambda: read_record(_path, **kwargs), reference_beats)
+    return _analyse(lambda: read_record(_path, **kwargs), reference_beats, _head(_path, fs))
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -249,7 +266,7 @@ def analyse_path(path: str, stamp: tuple, fs: float | None, reference_beats: boo
     from ecg_lstm.io.read import read_record
 
     kwargs = {"fs": fs} if fs else {}
-    return _analyse(lambda: read_record(path, **kwargs), reference_beats)
+    return _analyse(lambda: read_record(path, **kwargs), reference_beats, _head(path, fs))
 
 
 def _stamp(path: Path) -> tuple:

@@ -47,8 +47,9 @@ _UNIT = re.compile(r"^(.*?)\s*[\(\[]\s*([^\)\]\s/:.]{0,8})\s*[\)\]]\s*$")
 
 
 def read_csv(path: Path, *, fs: float | None = None, max_hours: float = 48.0,
-             max_signal_mb: float = 1024.0) -> Record:
-    """Read a CSV of ECG leads; ``fs`` in Hz when the file has no time column."""
+             max_signal_mb: float = 1024.0, head_s: float | None = None) -> Record:
+    """Read a CSV of ECG leads; ``fs`` in Hz when the file has no time column; with ``head_s``, only
+    the rows of its first ``head_s`` seconds."""
     name = path.name
     with open(path, "rb") as f:
         first = f.readline(65536).decode("utf-8", "replace")
@@ -68,7 +69,8 @@ def read_csv(path: Path, *, fs: float | None = None, max_hours: float = 48.0,
         limit = int(max_hours * 3600 * min(rate, MAX_FS) * 1.01) + 3
         leads = max(1, len(header) - 1)
         size_rows = int(max_signal_mb * 1e6 / 8 / leads) + 2
-        table = read_table(path, sep, min(limit, size_rows), clean=_clean, is_unit_row=_is_unit_row,
+        rows = min(limit, size_rows) if head_s is None else max(3, int(head_s * rate))
+        table = read_table(path, sep, rows, clean=_clean, is_unit_row=_is_unit_row,
                            time_col=lambda names: _time_column(names, peek), counter_col=_counter_column)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
         raise MalformedRecordError(f"{name} cannot be parsed as CSV ({type(e).__name__}: {e}); "

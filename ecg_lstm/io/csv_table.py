@@ -64,7 +64,7 @@ def read_table(path: Path, sep: str, nrows: int, *, clean, is_unit_row, time_col
     ``clean(name)`` tidies a column name; ``is_unit_row(row)`` says whether the first data row holds
     units; ``time_col(names)`` and ``counter_col(names, time_j)`` give the index of the time column
     and of a possible sample counter among the names (or None). Raises pandas' parse errors."""
-    bound = max(1, count_lines(path) - 1)
+    bound = nrows if nrows <= CHUNK_ROWS else max(1, count_lines(path) - 1)  # a few rows: no need to count
     t: Table | None = None
     for df in pd.read_csv(path, sep=sep, nrows=nrows, skipinitialspace=True, low_memory=False,
                           chunksize=CHUNK_ROWS):

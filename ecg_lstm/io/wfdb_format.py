@@ -45,8 +45,9 @@ _WFDB_NAME = re.compile(r"^[-\w.]+$", re.ASCII)
 
 
 def read_wfdb(path: Path, *, annotator: str | None = "atr", max_hours: float = 48.0,
-              max_signal_mb: float = 1024.0) -> Record:
-    """Read the WFDB record ``path`` (header path without ``.hea``)."""
+              max_signal_mb: float = 1024.0, head_s: float | None = None) -> Record:
+    """Read the WFDB record ``path`` (header path without ``.hea``); with ``head_s``, only its first
+    ``head_s`` seconds (no checksum: it covers the whole record), its length in ``metadata["sig_len"]``."""
     hea = path.with_name(path.name + ".hea")
     if not hea.is_file():
         if path.with_name(path.name + ".dat").is_file():
@@ -72,12 +73,15 @@ def read_wfdb(path: Path, *, annotator: str | None = "atr", max_hours: float = 4
     check_size(hea.name, sig_len * k, len(channels), max_signal_mb)
 
     res = 16 if all(header.fmt[c] in _FMT_16 for c in range(header.n_sig)) else 32
+    whole = sig_len
+    if head_s is not None:
+        sig_len = max(1, min(sig_len, int(head_s * fs)))
     with _wfdb_names(path, annotator) as alias:
-        signal = _read_signal(path, alias, header, channels, k, sig_len, res)
+        signal = _read_signal(path, alias, header, channels, k, sig_len, res, checksum=sig_len == whole)
         names = [header.sig_name[c] or f"ch{c + 1}" for c in channels]
         units = [header.units[c] or "mV" for c in channels]
         meta = {"format": f"wfdb-{header.fmt[channels[0]]}", "comments": list(header.comments),
-                "base_date": header.base_date, "base_time": header.base_time}
+                "base_date": header.base_date, "base_time": header.base_time, "sig_len": whole * k}
         if len(channels) < header.n_sig:
             meta["dropped_channels"] = [header.sig_name[c] for c in range(header.n_sig) if c not in channels]
         ann, meta["annotations_dropped"] = read_annotations(alias, annotator, len(signal), k, meta,
@@ -187,7 +191,7 @@ def _check_files(path: Path, header: Header, spf: list[int], max_hours: float, w
 
 
 def _read_signal(path: Path, alias: Path, header: Header, channels: list[int], k: int, sig_len: int,
-                 res: int) -> np.ndarray:
+                 res: int, checksum: bool = True) -> np.ndarray:
     """The physical signal (n, leads), read in blocks of :data:`READ_BLOCK_SAMPLES` per lead: the digital
     values of one block at a time beside the result, not the whole record's (a day's digital copy and
     the library's own buffers once doubled the reader's memory)."""
@@ -224,7 +228,8 @@ def _read_signal(path: Path, alias: Path, header: Header, channels: list[int], k
         sums += [int(digital[:, i].sum(dtype=np.int64)) for i in range(len(channels))]
         _to_physical(digital, [header.adc_gain[c] for c in channels], [header.baseline[c] for c in channels],
                      [header.fmt[c] for c in channels], out=signal[a * k:b * k])
-    _check_checksums(path.name, sums, [header.checksum[c] for c in channels])
+    if checksum:
+        _check_checksums(path.name, sums, [header.checksum[c] for c in channels])
     return signal
 
 

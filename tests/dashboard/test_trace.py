@@ -361,8 +361,14 @@ def test_long_record_preview_and_cache_replay(monkeypatch, mitdb_dir, tmp_path):
     from dashboard import loading
 
     monkeypatch.setattr(loading, "PREVIEW_FROM_S", 60.0)
-    drawn, preview = [], loading._preview
-    monkeypatch.setattr(loading, "_preview", lambda record: drawn.append(preview(record)) or drawn[-1])
+    drawn, shown, preview = [], [], loading._preview
+
+    def spy(record, long=False):
+        shown.append(record.n_samples)
+        drawn.append(preview(record, long))
+        return drawn[-1]
+
+    monkeypatch.setattr(loading, "_preview", spy)
     monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
     stems = []
     for name, seconds in (("119", 95), ("100", 75)):
@@ -381,3 +387,4 @@ def test_long_record_preview_and_cache_replay(monkeypatch, mitdb_dir, tmp_path):
         assert not [e for e in at.get("plotly_chart") if e.proto.id.endswith("-preview_chart")]
         assert at.session_state["analysis"].record.name == f[0][0].split(".")[0]
     assert len(drawn) == 2 and all(d is not None for d in drawn)  # drawn while computing, replayed after
+    assert shown == [3600, 3600]  # from the first 10 s, read before the whole record
