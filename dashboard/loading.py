@@ -22,7 +22,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import studies_session
+from dashboard import first_seconds, studies_session
 
 #: The checkout (``ecg_lstm.paths.ROOT``, which the dashboard lives in), without importing the library.
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,7 +156,7 @@ def wait_warm_up(note, poll_s: float = 0.25) -> None:
 
 def _analyse(read, reference_beats: bool, head=None):
     """Read (``read()``) and analyse a record with a progress bar (a 24 h record takes a while); a long
-    record's first seconds (``head()``, see :func:`_head`) are drawn before the whole is read.
+    record's first seconds (``head()``, see :mod:`dashboard.first_seconds`) are drawn before the whole is read.
 
     The bar is created here, inside the cached callers, and emptied at the end: Streamlit
     replays what a cached function drew on a cache hit, which works only for elements the
@@ -168,10 +168,10 @@ def _analyse(read, reference_beats: bool, head=None):
     try:
         first = head() if head is not None else None
         if first is not None:
-            preview = _preview(first, long=True)
+            preview = first_seconds.show(first, long=True)
         record = read()
         if preview is None:
-            preview = _preview(record)
+            preview = first_seconds.show(record)
         clf, rhythm, notes = models()
 
         def progress(fraction: float, what: str) -> None:
@@ -188,65 +188,6 @@ def _analyse(read, reference_beats: bool, head=None):
     return analysis, notes
 
 
-#: Records at least this long (s) show their first seconds while they are analysed.
-PREVIEW_FROM_S = 3600.0
-
-
-def _head(path: str, fs: float | None):
-    """``head()`` for :func:`_analyse`: the first seconds of the record at ``path`` when it is long (its
-    header, or a CSV's size, says so), read in milliseconds while the whole takes seconds; else None."""
-    def head():
-        from ecg_lstm.io.head import read_head, record_seconds
-
-        return read_head(path, fs=fs) if (record_seconds(path, fs) or 0.0) >= PREVIEW_FROM_S else None
-
-    return head
-
-
-def _preview(record, long: bool = False):
-    """The first 10 s of a long record (``long``, or lasting :data:`PREVIEW_FROM_S` or more) on ECG
-    paper, in the main area, while the record is read and analysed (a 24 h record takes tens of
-    seconds); the caller empties it. None for a short one."""
-    if record.duration_s < PREVIEW_FROM_S and not long:
-        return None
-    import html
-
-    from dashboard import trace
-    from dashboard.markdown_text import md_escape
-
-    idx = record.lead_index(None)
-    slot = _main_area_placeholder()
-    with slot.container():
-        st.caption(f"{md_escape(record.name)}: the first seconds of lead {md_escape(record.lead_names[idx])} while "
-                   "the record is analysed (progress in the sidebar); beats, events and vitals follow.")
-        fig = trace.ecg_paper(record.signal[:, idx], record.fs, 0.0, min(10.0, record.duration_s),
-                              lead_name=html.escape(record.lead_names[idx]), unit=html.escape(record.units[idx]))
-        st.plotly_chart(trace.unchecked(fig), key="preview_chart", width="content",
-                        config={"displayModeBar": False, "staticPlot": True})
-    return slot
-
-
-def _main_area_placeholder():
-    """An ``st.empty()`` in the main area, although records are opened inside the sidebar.
-
-    Streamlit has no public handle on the main area inside ``with st.sidebar``: its root
-    element follows the innermost ``with`` block. So the block stack is left empty for the
-    one call (Streamlit's own ``context_dg_stack``). The placeholder is made here, inside
-    the cached function, so that a cache replay stays valid (a replay puts the emptied
-    placeholder wherever the caller is, harmlessly). Should Streamlit rename its internals,
-    the preview falls back to where the caller is: in the sidebar, still shown."""
-    try:
-        from streamlit.delta_generator_singletons import context_dg_stack
-
-        token = context_dg_stack.set(context_dg_stack.get()[:1])
-    except (ImportError, AttributeError, TypeError):
-        return st.empty()
-    try:
-        return st.empty()
-    finally:
-        context_dg_stack.reset(token)
-
-
 # The analyses are cached as resources, not data: shared by the sessions that open the same record,
 # never copied. A data cache pickles what it keeps (a second copy of a day's signal and beats, and a
 # third on each hit); the page never changes an analysis in place (corrections make a new one).
@@ -257,7 +198,7 @@ def analyse_upload(key: str, _path: str, fs: float | None, reference_beats: bool
     from ecg_lstm.io.read import read_record
 
     kwargs = {"fs": fs} if fs else {}
-    return _analyse(lambda: read_record(_path, **kwargs), reference_beats, _head(_path, fs))
+    return _analyse(lambda: read_record(_path, **kwargs), reference_beats, first_seconds.head(_path, fs))
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -266,7 +207,7 @@ def analyse_path(path: str, stamp: tuple, fs: float | None, reference_beats: boo
     from ecg_lstm.io.read import read_record
 
     kwargs = {"fs": fs} if fs else {}
-    return _analyse(lambda: read_record(path, **kwargs), reference_beats, _head(path, fs))
+    return _analyse(lambda: read_record(path, **kwargs), reference_beats, first_seconds.head(path, fs))
 
 
 def _stamp(path: Path) -> tuple:

@@ -64,11 +64,16 @@ def _upload() -> None:
     fs = st.number_input("Sampling rate for a CSV without a time column (Hz)", min_value=0.0, max_value=10000.0,
                          value=None, step=1.0, key="csv_fs", placeholder="from the file")
     state = st.session_state
+    # Files already written to disk come back from Streamlit as "deleted" (their bytes were handed back).
+    fresh = [u for u in uploads or [] if hasattr(u, "getvalue")]
     ids = tuple(u.file_id for u in uploads or [])
-    if ids and ids != state.get("upload_ids"):
+    if fresh and ids != state.get("upload_ids"):
         state["upload_ids"] = ids
         state.pop("upload_seen", None)  # the same files given again open again
-        _spool(uploads)
+        earlier = len(fresh) < len(ids)  # the uploader still lists files taken before: they belong with these
+        if _spool(fresh, state.get("upload_spool") if earlier else None):
+            # Read in a fresh run: this one's frames still hold the uploaded bytes.
+            pass
     elif not ids and not state.get("upload_spool"):
         state.pop("upload_seen", None)
     spooled = state.get("upload_spool")
@@ -79,9 +84,10 @@ def _upload() -> None:
     _error_here("upload")
 
 
-def _spool(uploads) -> None:
+def _spool(uploads, earlier: dict | None = None) -> bool:
     """New files in the uploader: their corrections file set apart, the record's files written to disk
-    (``upload_spool``) and handed back to Streamlit, so that the server does not hold them in memory."""
+    (``upload_spool``, with the ``earlier`` spooled files the uploader still lists) and handed back to
+    Streamlit, so that the server does not hold them in memory. False when nothing was spooled."""
     # A .cor file holds a reviewer's corrections: read by the review, not by the record reader
     # (and left out of the record's digest, so the record keeps its identity with or without it).
     from dashboard import upload_spool
@@ -92,18 +98,22 @@ def _spool(uploads) -> None:
     state.pop("upload_spool", None)
     files = uploaded_files(uploads)
     record_files, cor = split_corrections({n: u.getvalue() for n, u in files.items()})  # no copies
-    if not record_files:
+    kept = upload_spool.files_of(earlier) or {}
+    if not record_files and not kept:
         state["load_error"] = ("upload", "a corrections file (.cor) came without its record; "
                                          "upload it together with the record's files")
-        return
+        return False
     try:
-        spooled = upload_spool.spool({n: files[n] for n in record_files})
+        spooled = upload_spool.spool({**kept, **{n: files[n] for n in record_files}})
     except ECGError as e:
         state["load_error"] = ("upload", str(e))
-        return
-    spooled.update(digest=loading.digest(record_files), cor=cor, stems=sorted({Path(n).stem for n in record_files}))
+        return False
+    names = sorted({*kept, *record_files})
+    spooled.update(digest=loading.digest(record_files, earlier["digest"] if kept else None),
+                   cor=cor or (earlier or {}).get("cor"), stems=sorted({Path(n).stem for n in names}))
     state["upload_spool"] = spooled
     upload_spool.release(uploads)
+    return True
 
 
 def _opened(ok: bool, cor: tuple[bytes, str] | None, path: Path | None) -> None:

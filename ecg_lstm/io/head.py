@@ -18,7 +18,7 @@ def read_head(path: str | Path, seconds: float = 10.0, *, fs: float | None = Non
     for a CSV without a time column), checked as :func:`~ecg_lstm.io.read.read_record` checks a
     record, without its reference annotations; None for another format or a record the reader refuses."""
     from .csv_format import read_csv
-    from .read import _finish
+    from .read import check_record
     from .wfdb_format import read_wfdb
 
     path = Path(path)
@@ -30,7 +30,7 @@ def read_head(path: str | Path, seconds: float = 10.0, *, fs: float | None = Non
             rec = read_wfdb(path.with_suffix("") if suffix else path, annotator=None, head_s=seconds)
         else:
             return None
-        return _finish(rec, None)
+        return check_record(rec, None)
     except (ECGError, OSError, ValueError):
         return None
 

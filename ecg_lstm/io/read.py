@@ -121,7 +121,7 @@ def read_record(path: str | Path, *, lead: str | int | None = None, annotator: s
     except Exception as e:  # anything unforeseen inside numpy/pandas/wfdb: name the file, keep the cause
         raise MalformedRecordError(f"{path.name}: the file cannot be read ({type(e).__name__}: {e}); "
                                    "check that it is a complete record of one of the accepted formats") from e
-    return _finish(rec, lead)
+    return check_record(rec, lead)
 
 
 def _read_other(path: Path, suffix: str, **limits) -> Record:
@@ -155,7 +155,7 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def _finish(rec: Record, lead: str | int | None) -> Record:
+def check_record(rec: Record, lead: str | int | None) -> Record:
     """Validate a freshly read record once; scale voltages to mV; note NaN shares."""
     signal = rec.signal
     if signal.ndim != 2 or signal.shape[0] == 0 or signal.shape[1] == 0:

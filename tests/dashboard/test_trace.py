@@ -358,17 +358,17 @@ def test_long_record_preview_and_cache_replay(monkeypatch, mitdb_dir, tmp_path):
     no preview is left on the page."""
     import wfdb
 
-    from dashboard import loading
+    from dashboard import first_seconds
 
-    monkeypatch.setattr(loading, "PREVIEW_FROM_S", 60.0)
-    drawn, shown, preview = [], [], loading._preview
+    monkeypatch.setattr(first_seconds, "PREVIEW_FROM_S", 60.0)
+    drawn, shown, preview = [], [], first_seconds.show
 
     def spy(record, long=False):
         shown.append(record.n_samples)
         drawn.append(preview(record, long))
         return drawn[-1]
 
-    monkeypatch.setattr(loading, "_preview", spy)
+    monkeypatch.setattr(first_seconds, "show", spy)
     monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
     stems = []
     for name, seconds in (("119", 95), ("100", 75)):
