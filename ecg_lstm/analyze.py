@@ -58,7 +58,8 @@ class Analysis:
     #: What :func:`relabel` reuses, shared by the analyses relabelled from this one: results that do
     #: not depend on the beat labels (ventricular flutter spans, the flutter parts of AF episodes),
     #: the rhythm model's last beat probabilities (:class:`~ecg_lstm.rhythm.incremental.RhythmMemo`)
-    #: and the last HRV figures with the NN intervals they came from.
+    #: and the last HRV figures with the NN intervals they came from; with an adapted classifier, the
+    #: record's adapter (``"adapter"``, kept in memory only: see ``ecg_lstm.review.record_adapter``).
     derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def to_json_dict(self) -> dict:
@@ -170,7 +171,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     warnings = [rate["warning"]] if rate["warning"] else []
 
     beats = pd.DataFrame({"sample": peaks, "time_s": peaks / fs})
-    model = {}
+    model, derived = {}, {}
     if not reference_beats and len(fused) > 1:
         model["beat_detection"] = (f"leads {', '.join(record.lead_names[i] for i in fused)}: a beat seen on "
                                    f"{MIN_LEADS} of them counts")
@@ -182,7 +183,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
         if classifier is not None:
             clf = _default_classifier() if isinstance(classifier, str) else classifier
             if adapt or reviewed is not None:
-                labels, probs, model["adaptation"] = _adapted(clf, ecg, fs, peaks, reviewed)
+                labels, probs, model["adaptation"], derived["adapter"] = _adapted(clf, ecg, fs, peaks, reviewed)
             else:
                 labels, probs = clf.predict(ecg, fs, peaks)
             beats["label"] = np.asarray(labels, dtype=object)
@@ -200,7 +201,7 @@ def analyze_record(record: Record, *, lead: str | int | None = None, reference_b
     if gaps is not None:  # windows missing 5 % of their samples or more count as noisy
         quality = _missing_is_noisy(quality, gaps)
     return _summarise(record, idx, source, beats, quality, ecg, labelled=classifier is not None, rhythm=rhythm,
-                      model=model, step=step, warnings=warnings)
+                      model=model, step=step, warnings=warnings, derived=derived)
 
 
 def relabel(analysis: Analysis, labels, probs, name: str, rhythm="default") -> Analysis:
@@ -270,14 +271,16 @@ def _summarise(record: Record, idx: int, source: str, beats: pd.DataFrame, quali
 
 
 def _adapted(clf, ecg, fs, peaks, reviewed):
-    """Labels and probabilities adapted to the record (with reviewed beats when given)."""
+    """Labels and probabilities adapted to the record (with reviewed beats when given), and the
+    record's adapter, kept in memory with the analysis for the review to reuse."""
     from .classifier.adapt import RecordAdapter
+    from .classifier.runtime import InMemoryOnly
 
     ad = RecordAdapter(clf, ecg, fs, peaks)
     if reviewed is None:
-        return (*ad.unsupervised(), "unsupervised")
+        return (*ad.unsupervised(), "unsupervised", InMemoryOnly(ad))
     idx, lab = match_labels(peaks, reviewed[0], reviewed[1], fs)
-    return (*ad.with_labels(idx, lab), f"{len(idx)} reviewed beats")
+    return (*ad.with_labels(idx, lab), f"{len(idx)} reviewed beats", InMemoryOnly(ad))
 
 
 def _hrv_applicability(beats: pd.DataFrame, episodes: pd.DataFrame, duration_s: float) -> dict:

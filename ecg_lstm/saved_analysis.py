@@ -4,10 +4,14 @@ A folder of Parquet tables (``beats``, ``quality``, ``events``, ``rhythm_episode
 JSON file (vitals, models, warnings, the analysed lead). What the recompute after a correction
 reuses (``Analysis.derived``: the rhythm model's beat probabilities, ventricular flutter spans,
 the flutter parts of AF episodes) is kept too (``rhythm_memo.parquet`` and the JSON), so that
-the first correction of a reopened day costs what the next ones cost. The signal is not in it: the record
-is read again from its own files (seconds less than analysing it; 24 h in about one). The
-folder belongs with those files: :func:`load_analysis` checks that the record it is given has
-the sample count and rate the analysis was made on.
+the first correction of a reopened day costs what the next ones cost. The record's adapter
+(``derived["adapter"]``, what the review's Adapt fits on) is not kept: its hidden states alone are
+192 float32 per beat, 80 MB for a day where the whole folder takes 10 MB (half precision would
+move the adapted probabilities by more than 1e-5). A reopened analysis builds it again when the
+review first needs it (``ecg_lstm.review.record_adapter``: about 2.5 s for a day on two cores).
+The signal is not in it: the record is read again from its own files (seconds less than
+analysing it; 24 h in about one). The folder belongs with those files: :func:`load_analysis`
+checks that the record it is given has the sample count and rate the analysis was made on.
 
 Parquet (pyarrow, which Streamlit already needs) keeps the column types exactly and reads a
 24 h beat table in milliseconds; JSON holds the rest as plain values. Nothing is pickled: a

@@ -56,13 +56,14 @@ from ..beats.aami import CLASS_INDEX, CLASSES
 from ..errors import ECGError
 from ..signal.checks import check_lead_and_peaks
 from .features import beat_features
-from .model import BeatEnsemble, BeatLSTM
-from .predict import window_average
+from .model import BeatEnsemble
 from .template_rules import RhythmConfig, template_rhythm_rules
 from .templates import TemplateConfig, Templates, templates_from_features
 
 #: Beats of one template that carry its reviewed label into the fit (evenly spaced above this).
 MAX_PROPAGATED = 5_000  # above any 30-min record's template: the reported results do not depend on it
+#: Beats whose hidden states are read in float64 at a time (a day's at once: 170 MB).
+FIT_BLOCK = 16_384
 
 
 class LabelError(ECGError, ValueError):
@@ -72,7 +73,7 @@ class LabelError(ECGError, ValueError):
 @dataclass(frozen=True)
 class AdaptConfig:
     l2: float = 3.0               # pull of the correction towards zero (3 beat 0.3, 1 and 10 on DS1)
-    prop_weight: float = 0.5      # weight of the beats a template's reviewed label spreads to, against the reviewed beats
+    prop_weight: float = 0.5      # weight of the beats a template's reviewed label spreads to (reviewed beats: 1)
     steps: int = 60               # L-BFGS iterations (the fit is convex: it converges well before)
     pool_labelled: float = 0.5    # template pooling after a labelled fit too (0.5 beat 0 on DS1)
     # Unsupervised.
@@ -90,62 +91,67 @@ class AdaptConfig:
 UNSUPERVISED_METHODS = ("rhythm", "pooling", "self_training")
 
 
-@torch.inference_mode()
-def member_hidden(model: BeatLSTM, w: torch.Tensor, rr: torch.Tensor, seq_len: int, chunk: int = 1024) -> torch.Tensor:
-    """(n, 2 * hidden) LSTM output per beat, centre-weighted over the overlapping windows as in
-    ``predict.sequence_logits``: ``model.head`` of it gives exactly the plain logits (the head is linear)."""
-    n = len(w)
-    d = model.head.in_features
-    if n == 0:
-        return torch.zeros(0, d)
-    z = torch.cat([model.embed(w[i:i + chunk], rr[i:i + chunk]) for i in range(0, n, chunk)])
-
-    def hidden(x):
-        return model.seq(x)[0] if model.cfg.use_context else model.seq(x)
-
-    return window_average(hidden, z, seq_len, d)
-
-
 class RecordAdapter:
     """One record's beats with everything adaptation needs, computed once.
 
     ``RecordAdapter(clf, ecg, fs, peaks)`` costs about one ``clf.predict``;
     then ``plain()``, ``unsupervised()``, ``with_labels(...)`` and ``query(k)`` are
     each a fraction of a second for a 30-min record. Arrays are in the order of ``peaks``.
+    ``analyze_record(..., adapt=True)`` builds one and keeps it with the analysis
+    (``Analysis.derived["adapter"]``): the review reuses it (``ecg_lstm.review.record_adapter``).
     """
 
     def __init__(self, clf, ecg: np.ndarray, fs: float, peaks: np.ndarray, config: AdaptConfig = AdaptConfig()):
         ecg, peaks = check_lead_and_peaks(ecg, fs, peaks)
         self.order = np.argsort(peaks, kind="stable")
         w, f = beat_features(ecg, fs, peaks[self.order].astype(np.int64), clf.features)
-        self._init(clf, w, f, config)
+        self._init(clf, w, f, config, np.asarray(peaks, np.int64))
 
     @classmethod
     def from_features(cls, clf, windows: np.ndarray, feats: np.ndarray, config: AdaptConfig = AdaptConfig()):
         """From beat features already computed (``features.beat_features``), beats in time order."""
         self = cls.__new__(cls)
         self.order = np.arange(len(windows))
-        self._init(clf, np.asarray(windows), np.asarray(feats), config)
+        self._init(clf, np.asarray(windows), np.asarray(feats), config, None)
         return self
 
-    def _init(self, clf, w, f, config: AdaptConfig):
-        self.clf, self.config = clf, config
+    def _init(self, clf, w, f, config: AdaptConfig, peaks):
+        self.clf, self.config, self.peaks = clf, config, peaks
         self.n = len(w)
         members = clf.model.members if isinstance(clf.model, BeatEnsemble) else [clf.model]
-        wt, rt = torch.as_tensor(w), torch.as_tensor(f)
         # Per member: hidden states and head. The ensemble's logits are the mean of the members'.
-        hs = [member_hidden(m, wt, rt, clf.seq_len) for m in members]
-        self.H = torch.cat(hs, dim=1).double() / len(members)                       # (n, M * d)
+        # Kept in float32, as the networks give them (a day of beats: 80 MB); the fit reads them in float64.
+        self._h, self.n_members = clf.hidden_from_features(w, f), len(members)  # (n, M * d)
         self.W0 = torch.cat([m.head.weight.detach() for m in members], dim=1).double()  # (5, M * d)
         self.b0 = torch.stack([m.head.bias.detach() for m in members]).mean(0).double()
-        self.base = self.H @ self.W0.T + self.b0                                     # plain logits
+        # Plain logits, and the scale of the hidden states (small: the fit's penalty on their weights matches it).
+        base, sq = [torch.zeros(0, len(CLASSES), dtype=torch.float64)], [torch.zeros(0, dtype=torch.float64)]
+        for i in range(0, self.n, FIT_BLOCK):
+            h = self._hidden(slice(i, i + FIT_BLOCK))
+            base.append(h @ self.W0.T)
+            sq.append(h.pow(2).sum(1))
+        self.base = torch.cat(base) + self.b0
+        self.hscale = float(torch.cat(sq).mean()) + 1e-6
         self.feats = np.asarray(f, dtype=np.float32)  # kept for the rhythm rules (time order)
-        x = torch.as_tensor(f, dtype=torch.float64)
-        # Record-standardised per-beat features: "early *for this patient*" in one linear term.
-        self.X = (x - x.mean(0)) / (x.std(0) + 1e-3) if self.n > 1 else torch.zeros_like(x)
         self.T = float(clf.temperature)
         self.plain_probs = torch.softmax(self.base / self.T, -1).numpy()
         self.templates = templates_from_features(w, f, self.plain_probs, config.templates, clf.features)
+
+    def _hidden(self, rows) -> torch.Tensor:
+        """The hidden states of beats ``rows`` (time order), float64, divided by the member count."""
+        return self._h[rows].double() / self.n_members
+
+    @property
+    def X(self) -> torch.Tensor:
+        """Record-standardised per-beat features (n, 28), float64: "early *for this patient*" in one term."""
+        x = torch.as_tensor(self.feats, dtype=torch.float64)
+        return (x - x.mean(0)) / (x.std(0) + 1e-3) if self.n > 1 else torch.zeros_like(x)
+
+    def fits(self, clf, peaks: np.ndarray, config: AdaptConfig = AdaptConfig()) -> bool:
+        """Whether this adapter was built for the classifier ``clf`` (the same weights), the beats ``peaks``
+        (the same sample numbers, in the same order) and ``config``: then it gives what a new one would."""
+        return (self.peaks is not None and len(self.peaks) == len(peaks) and np.array_equal(self.peaks, peaks)
+                and self.config == config and (clf is self.clf or clf.fingerprint() == self.clf.fingerprint()))
 
     # -- results in the order of ``peaks`` ------------------------------------------------------
     def _out(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,14 +176,14 @@ class RecordAdapter:
         if len(idx) == 0:
             return self.plain_probs
         cfg = self.config
-        H, X, base = self.H[idx], self.X[idx], self.base[idx]
+        Xall = self.X
+        H, X, base = self._hidden(idx), Xall[idx], self.base[idx]
         yt, wt = torch.as_tensor(y), torch.as_tensor(wts, dtype=torch.float64)
         wt = wt / wt.sum()
         dW = torch.zeros_like(self.W0, requires_grad=True)
         db = torch.zeros(len(CLASSES), dtype=torch.float64, requires_grad=True)
         V = torch.zeros(len(CLASSES), X.shape[1], dtype=torch.float64, requires_grad=True)
-        # H is divided by the member count, so its scale is small: its weights get a matching penalty.
-        hscale = float(self.H.pow(2).sum(1).mean()) + 1e-6
+        hscale = self.hscale
         opt = torch.optim.LBFGS([dW, db, V], lr=1.0, max_iter=cfg.steps, line_search_fn="strong_wolfe")
 
         def closure():
@@ -192,7 +198,8 @@ class RecordAdapter:
         with torch.enable_grad():
             opt.step(closure)
         with torch.no_grad():
-            logits = (self.base + self.H @ dW.T + db + self.X @ V.T) / self.T
+            logits = torch.cat([self._hidden(slice(i, i + FIT_BLOCK)) @ dW.T for i in range(0, self.n, FIT_BLOCK)])
+            logits = (self.base + logits + db + Xall @ V.T) / self.T
             return torch.softmax(logits, -1).numpy()
 
     def _propagate(self, idx: np.ndarray, y: np.ndarray, w_lab: float, w_prop: float):

@@ -10,6 +10,7 @@ batch, batches sized for the device, on the GPU when torch sees one).
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,24 @@ class BeatClassifier:
     def probs_from_features(self, w: np.ndarray, rr: np.ndarray) -> np.ndarray:
         """Calibrated (n, 5) probabilities for one record's beat features, in time order."""
         return self.runtime.probs(w, rr, self.temperature)
+
+    def hidden_from_features(self, w, rr) -> torch.Tensor:
+        """(n, members * 2 * hidden) float32: each member's LSTM output per beat of one record's beat
+        features (time order), averaged over the windows as the logits are, members side by side
+        (:meth:`.runtime.BeatRuntime.hidden`; what ``adapt.RecordAdapter`` fits on)."""
+        return self.runtime.hidden(w, rr)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the weights, temperature, window length and feature settings: what the labels depend
+        on. Computed once per ``model`` and settings (weights changed in place afterwards are not seen)."""
+        key = repr((self.temperature, self.seq_len, self.features))
+        if getattr(self, "_fingerprint", (None,))[:2] != (self.model, key):
+            h = hashlib.sha256(key.encode())
+            for name, t in sorted(self.model.state_dict().items()):
+                h.update(name.encode())
+                h.update(t.detach().cpu().contiguous().numpy().tobytes())
+            self._fingerprint = (self.model, key, h.hexdigest())
+        return self._fingerprint[2]
 
     def predict(self, ecg: np.ndarray, fs: float, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Label the beats at ``peaks`` (sample numbers at ``fs``) of the 1-D lead ``ecg``.

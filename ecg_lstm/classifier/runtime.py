@@ -67,6 +67,23 @@ def window_average(fn, z, seq_len: int, d: int, batch: int = 1024, n: int | None
     return acc / wsum[:, None]
 
 
+@torch.inference_mode()
+def member_hidden(model: BeatLSTM, w: torch.Tensor, rr: torch.Tensor, seq_len: int, chunk: int = 1024) -> torch.Tensor:
+    """(n, 2 * hidden) LSTM output per beat, centre-weighted over the overlapping windows as in
+    ``predict.sequence_logits``: ``model.head`` of it gives exactly the plain logits (the head is linear).
+    The reference of :meth:`BeatRuntime.hidden`, one member at a time."""
+    n = len(w)
+    d = model.head.in_features
+    if n == 0:
+        return torch.zeros(0, d)
+    z = torch.cat([model.embed(w[i:i + chunk], rr[i:i + chunk]) for i in range(0, n, chunk)])
+
+    def hidden(x):
+        return model.seq(x)[0] if model.cfg.use_context else model.seq(x)
+
+    return window_average(hidden, z, seq_len, d)
+
+
 class BeatRuntime:
     """The logits of a :class:`.model.BeatLSTM` or :class:`.model.BeatEnsemble` for one record's beats.
 
@@ -116,22 +133,61 @@ class BeatRuntime:
         return out / len(self.members)
 
     @torch.inference_mode()
+    def member_outputs(self, zw: torch.Tensor) -> torch.Tensor:
+        """(b, T, members * d) windows of embeddings -> (b, T, members * 2 * hidden): each member's LSTM
+        output, side by side (its ``head`` on its part gives its logits: the head is linear)."""
+        d = self.d
+        out = []
+        for k, m in enumerate(self.members):
+            x = zw[..., k * d:(k + 1) * d].contiguous()
+            out.append((m.seq(x)[0] if m.cfg.use_context else m.seq(x)).float())
+        return torch.cat(out, dim=-1)
+
+    @torch.inference_mode()
     def logits(self, w, rr, sequence=None) -> torch.Tensor:
         """(n, C, L), (n, n_rr) beats of one record in time order -> (n, n_classes) logits on the CPU.
         ``sequence`` replaces :meth:`sequence` (another implementation of the LSTM part, to compare)."""
+        return self._over_windows(w, rr, self.sequence if sequence is None else sequence, self.n_classes)
+
+    @torch.inference_mode()
+    def hidden(self, w, rr) -> torch.Tensor:
+        """(n, members * 2 * hidden) float32 on the CPU: each member's LSTM output per beat, averaged over the
+        overlapping windows as :meth:`logits` averages logits, members side by side. A member's ``head`` on
+        its part gives that member's logits; the mean of those is :meth:`logits` (to float rounding).
+        Only for :class:`.model.BeatLSTM` members (a wrapper hands back logits, not its LSTM's output)."""
+        if not all(isinstance(m, BeatLSTM) for m in self.members):
+            raise TypeError("hidden states need the networks themselves (BeatLSTM members), not wrappers")
+        width = sum(m.head.in_features for m in self.members)
+        return self._over_windows(w, rr, self.member_outputs, width)
+
+    def _over_windows(self, w, rr, fn, width: int) -> torch.Tensor:
+        """``fn`` (windows of embeddings -> (b, T, width)) over the record's beats, centre-weighted average."""
         if isinstance(w, (np.ndarray, torch.Tensor)):  # else windows made on demand (features.BeatWindows)
             w = torch.as_tensor(w, dtype=torch.float32)
         rr = torch.as_tensor(rr, dtype=torch.float32)
         if len(w) == 0:
-            return torch.zeros(0, self.n_classes)
-        fn = self.sequence if sequence is None else sequence
+            return torch.zeros(0, width)
         b = self.window_batch or batch_size(self.device, self.window_bytes, CPU_WINDOWS)
         # Embedded batch by batch (the beats at a batch's edge twice): a day's embeddings of every
         # member side by side would take 120 MB.
-        return window_average(fn, lambda lo, hi: self.embed(w[lo:hi], rr[lo:hi]), self.seq_len, self.n_classes,
+        return window_average(fn, lambda lo, hi: self.embed(w[lo:hi], rr[lo:hi]), self.seq_len, width,
                               b, n=len(w)).cpu()
 
     def probs(self, w, rr, temperature: float = 1.0, sequence=None) -> np.ndarray:
         """Calibrated (n, n_classes) probabilities, float64."""
         logits = self.logits(w, rr, sequence)
         return torch.softmax(logits / temperature, dim=-1).numpy().astype(np.float64)
+
+
+class InMemoryOnly:
+    """A value kept with an analysis while it is in memory, left out when the analysis is pickled or
+    deep-copied (a page's cache pickles what it caches): a day's adapter holds some 100 MB, and what is
+    left out is built again when it is needed (``ecg_lstm.review.record_adapter``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value=None):
+        self.value = value
+
+    def __reduce__(self):
+        return (InMemoryOnly, ())

@@ -14,16 +14,30 @@ from .state import LABELS
 
 def record_adapter(clf, plain):
     """The record's :class:`~ecg_lstm.classifier.adapt.RecordAdapter` (features, templates, the
-    model's hidden states), built from ``plain`` (the analysis as opened) for the beat classifier
-    ``clf``; None without a classifier or without beats. Seconds for a long record: build it once."""
+    model's hidden states) for the beat classifier ``clf`` and the beats of ``plain`` (the analysis
+    as opened); None without a classifier or without beats.
+
+    The one the analysis built (``analyze_record(..., adapt=True)`` keeps it in
+    ``plain.derived["adapter"]``) when it was built for ``clf`` and these beats: nothing is computed
+    again. Else (an analysis read back from disk, made without adaptation, or by another classifier)
+    it is built, seconds for a long record, and kept there for the next call."""
     if clf is None or not len(plain.beats):
         return None
     from ..classifier.adapt import RecordAdapter
+    from ..classifier.runtime import InMemoryOnly
     from ..signal.spans import bridge_gaps
 
+    peaks = plain.beats["sample"].to_numpy(np.int64)
+    derived = getattr(plain, "derived", None)
+    kept = derived.get("adapter") if derived is not None else None
+    if kept is not None and kept.value is not None and kept.value.fits(clf, peaks):
+        return kept.value
     rec = plain.record
     ecg, _ = bridge_gaps(rec.signal[:, plain.lead_index])  # as analyze_record feeds the classifier
-    return RecordAdapter(clf, ecg, rec.fs, plain.beats["sample"].to_numpy(np.int64))
+    ad = RecordAdapter(clf, ecg, rec.fs, peaks)
+    if derived is not None:
+        derived["adapter"] = InMemoryOnly(ad)
+    return ad
 
 
 def reviewed_labels(plain, ad, corrections: dict, adapted: bool,
