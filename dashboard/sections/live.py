@@ -3,8 +3,12 @@
 A fragment reruns every ``TICK_S`` while playing; it advances a cursor kept in
 ``st.session_state`` by the wall time elapsed times the speed, draws the last
 window of ECG, the heart rate of the last beats, and an alarm banner while an
-event lies in the visible window. Events inside noisy signal raise no alarm; the
-alarm can be silenced (it then shows as a quiet notice), and nothing blinks.
+alarming event lies in the visible window: what a bedside monitor alarms on (VT past its
+run and rate limits, a pause of 3 s or more, ventricular flutter / fibrillation;
+:func:`ecg_lstm.findings.events.alarms`), named with its size ("Pause 5.9 s"). Events inside
+noisy signal raise no alarm, nor do events the reviewer rejected; the alarm can be silenced
+(it then shows as a quiet notice), and nothing blinks. The time shown is the record's clock
+time when it has a start time.
 """
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ import numpy as np
 import streamlit as st
 
 from dashboard import trace
-from dashboard.time_format import hms
 from dashboard.sections import events
+from dashboard.time_format import clock_time
 
 TICK_S = 0.5
 WINDOW_S = 8.0
@@ -54,9 +58,23 @@ def advance(state, duration_s: float, speed: float, now: float | None = None) ->
     return cursor
 
 
+def alarm_name(row) -> str:
+    """An alarming event as the banner names it: "VT 7 beats 150 bpm", "Pause 5.9 s", "VF / flutter"."""
+    span = float(row["end_s"]) - float(row["start_s"])
+    if row["type"] == "vt":
+        n = int(row["n_beats"])
+        return f"VT {n} beats" + (f" {60.0 * (n - 1) / span:.0f} bpm" if span > 0 else "")
+    if row["type"] == "pause":
+        return f"Pause {span:.1f} s"
+    if row["type"] == "vflutter":
+        return "VF / flutter"
+    return str(row["type"])
+
+
 def monitor_state(analysis, cursor: float, window_s: float = WINDOW_S, decisions: dict | None = None) -> dict:
-    """Heart rate (last 8 beats) and the alarming events (``ecg_lstm.findings.events.alarming``: an alarm
-    type, not in noisy signal, not rejected by the reviewer) overlapping the visible window."""
+    """Heart rate (last 8 beats) and the alarming events (``ecg_lstm.findings.events.alarming``: past an
+    alarm limit, not in noisy signal, not rejected by the reviewer) overlapping the visible window:
+    ``alarms`` their types, ``names`` as the banner writes them."""
     from ecg_lstm.findings.events import alarming
 
     t = analysis.beats["time_s"].to_numpy(float)
@@ -66,7 +84,10 @@ def monitor_state(analysis, cursor: float, window_s: float = WINDOW_S, decisions
     hr = 60.0 / float(np.median(rr)) if len(rr) else None
     ev = alarming(analysis.events, decisions)  # noise is not an arrhythmia; PVCs are counted, not alarmed
     active = ev[(ev["start_s"] <= cursor) & (ev["end_s"] >= cursor - window_s)] if len(ev) else None
-    return {"hr_bpm": hr, "alarms": [] if active is None else active["type"].astype(str).unique().tolist()}
+    if active is None or not len(active):
+        return {"hr_bpm": hr, "alarms": [], "names": []}
+    names = list(dict.fromkeys(alarm_name(r) for _, r in active.iterrows()))
+    return {"hr_bpm": hr, "alarms": active["type"].astype(str).unique().tolist(), "names": names}
 
 
 def render(analysis) -> None:
@@ -98,7 +119,7 @@ def render(analysis) -> None:
             cursor = st.session_state.get("live_cursor_s", 0.0)
         monitor = monitor_state(analysis, cursor, decisions=events.decisions())
         if monitor["alarms"]:
-            text = html.escape(", ".join(monitor["alarms"]))
+            text = html.escape(", ".join(monitor["names"]))
             if st.session_state.get("live_silenced"):
                 st.markdown(f"<div class='ecg-silenced' role='status'>Alarm silenced: {text}</div>",
                             unsafe_allow_html=True)
@@ -108,7 +129,7 @@ def render(analysis) -> None:
             st.markdown("<div class='ecg-ok'>No alarm</div>", unsafe_allow_html=True)
         m = st.columns(3)
         m[0].metric("Heart rate", f"{monitor['hr_bpm']:.0f} bpm" if monitor["hr_bpm"] else "–")
-        m[1].metric("Time", hms(cursor))
+        m[1].metric("Time", clock_time(analysis.record, cursor))
         m[2].metric("Speed", f"{speed:g}×")
         rec = analysis.record
         start = max(0.0, cursor - WINDOW_S)

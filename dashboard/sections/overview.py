@@ -1,6 +1,9 @@
-"""Overview: what the record is, and its vitals at a glance, with what they are worth:
-the model's figures on patients it never saw, a warning when the record is one it was
-trained on, and HRV marked not applicable where the rhythm is not sinus.
+"""Overview: what the record is, then what matters first (the rhythm in words, the longest
+pause, the heart-rate range with the times of its extremes, AF and ectopic burden, the alarms),
+then its vitals at a glance, with what they are worth: the model's figures on patients it
+never saw, a warning when the record is one it was trained on, a warning on the S labels
+while the reviewer has not corrected them, and HRV marked not applicable where the rhythm is
+not sinus. Times are clock times when the record has a start time, else h:mm:ss from its start.
 
 Record text (name, lead names, header comments) is escaped or shown as plain text.
 """
@@ -9,7 +12,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.markdown_text import md_escape
+from dashboard.sections import events as events_section
 from dashboard.sections import review
+from dashboard.sections.headline import headline
 from dashboard.sections.model import model_facts
 from ecg_lstm.findings.hrv import hrv_applicability
 from ecg_lstm.report.model_card import protocol_row
@@ -58,8 +63,10 @@ def label_origin(analysis) -> str:
     return model
 
 
-def ds2_line(facts: dict, beat_source: str, adapted: bool = False) -> str | None:
-    """One sentence with the beat model's DS2 figures for this record's protocol."""
+def ds2_line(facts: dict, beat_source: str, adapted: bool = False, s_check: str | None = "") -> str | None:
+    """One sentence with the beat model's DS2 figures for this record's protocol, and where fewer
+    than half of the S labels are right there, a word on them (``s_check`` None: none, as the page
+    says it apart in :func:`s_warning`)."""
     row = protocol_row(facts["beat"], beat_source, adapted)
     if row is None:
         return None
@@ -68,9 +75,34 @@ def ds2_line(facts: dict, beat_source: str, adapted: bool = False) -> str | None
     line = f"Beat labels, as good as on unseen patients (DS2, {name}): " + " · ".join(parts) + " %."
     if adapted and "adapt" not in name.lower():
         line += " (Measured without adaptation; no DS2 figure of the adapted model yet.)"
-    if f.get("SVEB +P") is not None and f["SVEB +P"] < 50:
-        line += f" Fewer than half of the S labels are right there ({f['SVEB +P']:.0f} %): check them."
+    if f.get("SVEB +P") is not None and f["SVEB +P"] < 50 and s_check is not None:
+        line += f" Fewer than half of the S labels are right there ({f['SVEB +P']:.0f} %): check them" + (
+            f" ({s_check})." if s_check else ".")
     return line
+
+
+def s_warning(facts: dict, beat_source: str, adapted: bool, check: str | None) -> str | None:
+    """The warning on the S labels while the reviewer has not corrected them (``check``: from
+    :func:`s_label_check`; None: corrected, no warning), where fewer than half are right on DS2."""
+    row = protocol_row(facts["beat"], beat_source, adapted)
+    if row is None or check is None or row[1].get("SVEB +P") is None or row[1]["SVEB +P"] >= 50:
+        return None
+    return (f"Fewer than half of the model's S labels are right on patients it never saw (DS2: "
+            f"{row[1]['SVEB +P']:.0f} %): check them" + (f" ({check})." if check else ".")
+            + " This goes once they are reviewed, or the record is relabelled from reviewed beats (Adapt).")
+
+
+def s_label_check(beats, adapted_to_review: bool) -> str | None:
+    """Whether the S labels still need the reviewer's check, and how many: None once the reviewer
+    has corrected them (every S label reviewed, or the record relabelled from reviewed beats by
+    Adapt); ``""`` while nothing is reviewed; else "N S labels not reviewed"."""
+    if "reviewed" not in beats or not beats["reviewed"].any():
+        return ""
+    if adapted_to_review:
+        return None
+    s = beats["label"].astype(str).to_numpy() == "S"
+    left = int((s & ~beats["reviewed"].to_numpy(bool)).sum())
+    return None if left == 0 else f"{left:,} S label{'s' if left > 1 else ''} not reviewed"
 
 
 def render(analysis) -> None:
@@ -85,6 +117,12 @@ def render(analysis) -> None:
         f"beats {analysis.beat_source}"
         + (" · reference annotations present" if rec.annotations is not None else ""))
     review.notes()  # corrections loaded with the record, or why not
+    # What matters first: the rhythm, the longest pause, the heart-rate range, AF and ectopy, alarms.
+    top = headline(analysis, events_section.decisions())
+    with st.container(border=True):
+        st.markdown("  \n".join(md_escape(line) for line in top["rhythm"]))
+        st.markdown(" · ".join(md_escape(f) for f in top["facts"]))
+        st.markdown(md_escape(top["alarms"]))
     # What the reader noticed in the file (values set missing, a longer signal file, ...) and what the
     # analysis doubts (a sampling rate that looks wrong): record text, so shown escaped.
     for note in [*((rec.metadata or {}).get("warnings") or []), *getattr(analysis, "warnings", [])]:
@@ -96,6 +134,13 @@ def render(analysis) -> None:
                    "trained on (DS1). Its labels and any agreement with the reference here say "
                    "nothing about how the model does on a new patient; the DS2 figures below do.",
                    icon=":material/school:")
+    adapted = bool(st.session_state.get("labels_adapted") or st.session_state.get("labels_unsupervised"))
+    line = ds2_line(facts, analysis.beat_source, adapted=adapted, s_check=None)
+    if counts and counts.get("S"):  # the S labels' warning, until the reviewer has corrected them
+        check = s_label_check(analysis.beats, bool(st.session_state.get("labels_adapted")))
+        warn = s_warning(facts, analysis.beat_source, adapted, check)
+        if warn:
+            st.warning(warn, icon=":material/rule:")
     hrv = hrv_applicability(analysis.beats, analysis.rhythm_episodes, rec.duration_s)
     c = st.columns(6)
     c[0].metric("HR mean", fmt(v.get("hr_mean_bpm"), 0, "bpm"), border=True)
@@ -130,8 +175,6 @@ def render(analysis) -> None:
     notes = []
     if not hrv["applicable"]:
         notes.append("HRV not applicable: " + hrv["reason"] + ".")
-    adapted = bool(st.session_state.get("labels_adapted") or st.session_state.get("labels_unsupervised"))
-    line = ds2_line(facts, analysis.beat_source, adapted=adapted)
     if counts:
         notes.append(f"Labels from {label_origin(analysis)}." + (" " + line if line else ""))
     if notes:

@@ -16,6 +16,20 @@ quality = flat/saturation score x (pSQI score + kSQI score) / 2 (x the
 rate factor); a window is ``noisy`` when its quality is below 0.5.  The
 scores are a screening aid for the display and the summaries, not a
 validated clinical index.
+
+The windows start at the record's start, so whether a short burst of noise
+makes a window noisy depends on where the grid cuts it: the same stretch of
+105 read alone (a window of 0.44 over a burst) or 2.2 s later in a longer
+record (two windows of 0.57 and 0.53 around it) got opposite verdicts, and a
+false VT there alarmed in the long record only.  The events take a local
+verdict instead (``noisy_from_sample`` / ``noisy_to_sample``: the noisy part of
+each row, empty when equal): each second is scored on the 10-s windows, one
+second apart, centred within 2.5 s of it (their mean), and a second scored
+under 0.5 makes the seconds within half a window of it noisy, as a noisy row
+of the grid holds the seconds around its noise.  Only seconds near a row of
+quality under :data:`LOCAL_MARGIN` are scored again: farther from one, a
+shifted window is as clean as the rows around it.  ``quality`` and ``noisy``
+(the share of noisy signal, the display) stay the grid's.
 """
 from __future__ import annotations
 
@@ -30,7 +44,14 @@ from .filters import ecg_clean_blocks
 NOISY_BELOW = 0.5
 #: Seconds of signal cleaned and scored at a time.
 QUALITY_BLOCK_S = 600.0
-COLUMNS = ["start_sample", "end_sample", "start_s", "end_s", "quality", "noisy"]
+#: Local scoring: the steps of the windows per window (1-s steps for 10-s windows); a cell's score is
+#: the mean of the ``2 * LOCAL_SPREAD`` windows centred nearest to it; the seconds around a row of
+#: quality under ``LOCAL_MARGIN`` are scored on their own windows.
+LOCAL_STEPS = 10
+LOCAL_SPREAD = 3
+LOCAL_MARGIN = 0.75
+COLUMNS = ["start_sample", "end_sample", "start_s", "end_s", "quality", "noisy", "noisy_from_sample",
+           "noisy_to_sample"]
 
 
 def _ramp(v, lo: float, hi: float):
@@ -97,7 +118,9 @@ def signal_quality(ecg, fs: float, peaks=None, window_s: float = 10.0) -> pd.Dat
     Returns
     -------
     DataFrame with columns start_sample, end_sample (exclusive), start_s,
-    end_s, quality (0..1, 1 = clean), noisy (quality < 0.5).
+    end_s, quality (0..1, 1 = clean), noisy (quality < 0.5), noisy_from_sample,
+    noisy_to_sample (the part of the window that is noisy on the local verdict
+    the events use, see the module's docstring; empty when equal).
     """
     x, fs = check_lead(ecg, fs) if np.size(ecg) >= 2 * float(fs) else _short(ecg, fs)
     if window_s <= 0:
@@ -111,6 +134,7 @@ def signal_quality(ecg, fs: float, peaks=None, window_s: float = 10.0) -> pd.Dat
     # Cleaned and scored a block of windows at a time (whole windows per block): a 24 h lead
     # cleaned at once held a gigabyte of filter and spectrum buffers.
     per_block = max(1, int(QUALITY_BLOCK_S // window_s))
+    local = _Local(x.size, step, pk)
     for b0, clean in ecg_clean_blocks(x, fs, block_s=per_block * step / fs):
         w0 = b0 // step
         raw = x[b0:b0 + clean.size]
@@ -122,8 +146,80 @@ def signal_quality(ecg, fs: float, peaks=None, window_s: float = 10.0) -> pd.Dat
         if n_full * step < clean.size:
             q[w0 + n_full] = _windows_quality(raw[None, n_full * step:], clean[None, n_full * step:], fs,
                                               None if counts is None else counts[w0 + n_full:w0 + n_full + 1])[0]
+        local.score(b0, raw, clean, q, fs)
+    lo, hi = local.noisy_parts(starts, ends)
     return pd.DataFrame({"start_sample": starts.astype(np.int64), "end_sample": ends.astype(np.int64),
-                         "start_s": starts / fs, "end_s": ends / fs, "quality": q, "noisy": q < NOISY_BELOW})
+                         "start_s": starts / fs, "end_s": ends / fs, "quality": q, "noisy": q < NOISY_BELOW,
+                         "noisy_from_sample": lo, "noisy_to_sample": hi})
+
+
+class _Local:
+    """The local verdict of :func:`signal_quality`: full windows starting on every ``hop`` (a tenth
+    of a window), scored block by block as the blocks are cleaned (the end of a block is kept for
+    the windows that run into the next); each hop-long cell gets the mean of the windows centred
+    nearest to it; a noisy cell makes the cells within half a window noisy too."""
+
+    def __init__(self, n: int, step: int, peaks):
+        self.n, self.step, self.hop = n, step, max(1, step // LOCAL_STEPS)
+        self.peaks = peaks
+        self.n_win = max(0, (n - step) // self.hop + 1)  # full windows starting on the hop grid
+        self.qw = np.ones(self.n_win)
+        self.next_j = 0
+        self.tail = (0, np.zeros(0), np.zeros(0))  # (first sample, raw, clean) carried over
+
+    def score(self, b0: int, raw: np.ndarray, clean: np.ndarray, q: np.ndarray, fs: float) -> None:
+        base, t_raw, t_clean = self.tail
+        r, c = np.concatenate([t_raw, raw]), np.concatenate([t_clean, clean])
+        base = base if t_raw.size else b0
+        js = np.arange(self.next_j, min(self.n_win, (base + r.size - self.step) // self.hop + 1))
+        s = js * self.hop
+        # Rows each window overlaps: both scored already (this block's, or the one before's).
+        near = np.minimum(q[s // self.step], q[np.minimum((s + self.step - 1) // self.step, len(q) - 1)])
+        self.qw[js] = near
+        todo = js[near < LOCAL_MARGIN]
+        for k in range(0, len(todo), 256):  # a few megabytes at a time
+            jj = todo[k:k + 256]
+            idx = (jj * self.hop - base)[:, None] + np.arange(self.step)[None, :]
+            counts = None
+            if self.peaks is not None:
+                a = jj * self.hop
+                counts = np.searchsorted(self.peaks, a + self.step) - np.searchsorted(self.peaks, a)
+            self.qw[jj] = _windows_quality(r[idx], c[idx], fs, counts)
+        if len(js):
+            self.next_j = int(js[-1]) + 1
+        k = max(0, self.next_j * self.hop - base)  # kept: what the windows still to come start on
+        self.tail = (base + k, r[k:], c[k:])
+
+    def noisy_parts(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(from, to) sample of the locally noisy part of each row; from == to where there is none."""
+        lo, hi = starts.astype(np.int64).copy(), starts.astype(np.int64).copy()
+        if not self.n_win:
+            return lo, hi
+        n_cells = -(-self.n // self.hop)
+        cell = np.arange(n_cells)
+        # The six windows centred 2.5 cells or less from the cell's centre, averaged: one window's
+        # score jumps as a spike enters or leaves it, and a record cut a fraction of a cell
+        # elsewhere would see other jumps.
+        first = cell - LOCAL_STEPS // 2 - LOCAL_SPREAD + 1
+        qc = np.mean([self.qw[np.clip(first + i, 0, self.n_win - 1)] for i in range(2 * LOCAL_SPREAD)], axis=0)
+        noisy = qc < NOISY_BELOW
+        # Half a window more either side, as a noisy row of the grid holds the seconds around its
+        # noise: the artefact beats a noise burst leaves lie next to the seconds that score low,
+        # and a record that starts a fraction of a cell later cuts the burst elsewhere.
+        cs = np.concatenate([[0], np.cumsum(noisy)])
+        w = LOCAL_STEPS // 2
+        noisy = cs[np.minimum(cell + w + 1, n_cells)] - cs[np.maximum(cell - w, 0)] > 0
+        if not noisy.any():
+            return lo, hi
+        cs = cell[noisy]
+        row = (cs * self.hop) // self.step
+        first, last = np.full(len(starts), n_cells), np.full(len(starts), -1)
+        np.minimum.at(first, row, cs)
+        np.maximum.at(last, row, cs)
+        has = last >= 0
+        lo[has] = np.maximum(first[has] * self.hop, starts[has])
+        hi[has] = np.minimum((last[has] + 1) * self.hop, ends[has])
+        return lo, hi
 
 
 def _short(ecg, fs):

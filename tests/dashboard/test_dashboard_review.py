@@ -330,28 +330,6 @@ def test_classes_encoded_by_shape_as_well_as_colour():
     assert sorted(a.text for a in fig.layout.annotations) == ["<b>N</b>", "<b>S</b>", "<b>V</b>"]
 
 
-def test_live_alarm_can_be_silenced(monkeypatch, cuts):
-    at = _open_tab(_upload(_app(monkeypatch), _files(cuts / "c208")), "Live monitor")
-    from ecg_lstm.findings.events import alarming
-
-    ev = alarming(at.session_state["analysis"].events)
-    if not len(ev):
-        pytest.skip("no alarming event in the first 2 minutes of 208")
-    at.session_state["live_cursor_s"] = float(ev["start_s"].iloc[0]) + 0.5
-    at = _run(at)
-    html = " ".join(m.value for m in at.markdown)
-    assert "class='ecg-alarm'" in html and "class='ecg-silenced'" not in html
-    at.toggle(key="live_silenced").set_value(True)
-    at = _run(at)
-    html = " ".join(m.value for m in at.markdown)
-    assert "class='ecg-silenced'" in html and "class='ecg-alarm'" not in html
-    # Still silenced after a look at another tab.
-    at = _open_tab(_open_tab(at, "Events"), "Live monitor")
-    assert at.toggle(key="live_silenced").value is True
-    html = " ".join(m.value for m in at.markdown)
-    assert "class='ecg-silenced'" in html and "class='ecg-alarm'" not in html
-
-
 # --- 1, 2. template review, corrections kept --------------------------------------------
 
 def _review_tab(at: AppTest) -> AppTest:

@@ -38,18 +38,24 @@ Event types (stable ids, see :data:`EVENT_TYPES`) and how overlaps are resolved:
   about twice the running sinus cycle (see :func:`ecg_lstm.findings.events.rates.av_block`).
 
 Trust: every event has ``noisy`` (it lies in signal the quality index calls
-noisy; its beats may be artefacts) and ``alarm`` (a live monitor should
-alarm on it: an :data:`ALARM_TYPES` event that is not noisy).  Thresholds
+noisy on its local verdict, see :mod:`ecg_lstm.signal.quality`; its beats may
+be artefacts) and ``alarm`` (a live monitor should alarm on it: VT of 5 beats
+or more at 100 bpm or faster, a pause of 3 s or more, ventricular flutter /
+fibrillation, not noisy; see :func:`.episodes.alarm_flags`).  Consecutive
+events of one type, at most a minute apart, form episodes
+(:func:`.episodes.event_episodes`).  Thresholds
 tuned on data were tuned on DS1 records only (the beat classifier's training
 half of MIT-BIH); DS2 records are used only to report how they do.
 
 Layout: :mod:`.rules` (columns, types, thresholds), :mod:`.ectopy` (V and S runs, patterns),
 :mod:`.rates` (rate events, pauses, AV block), :mod:`.detect` (the entry point that
-combines them), :mod:`.review` (decisions, summaries, alarms).
+combines them), :mod:`.episodes` (alarms, episodes), :mod:`.review` (decisions, summaries).
 """
 from .detect import detect_events
-from .review import DECISIONS, alarming, event_groups, event_ids, hourly_summary, with_decisions
+from .episodes import EPISODE_COLUMNS, alarm_flags, alarm_summary, alarm_words, episode_numbers, event_episodes
+from .review import DECISIONS, alarming, alarms, event_groups, event_ids, hourly_summary, with_decisions
 from .rules import ALARM_TYPES, COLUMNS, EVENT_TYPES, RHYTHM_EVENTS, SIGNAL_TYPES, EventRules
 
 __all__ = ["detect_events", "EventRules", "COLUMNS", "EVENT_TYPES", "ALARM_TYPES", "SIGNAL_TYPES", "RHYTHM_EVENTS",
-           "DECISIONS", "event_ids", "with_decisions", "event_groups", "hourly_summary", "alarming"]
+           "DECISIONS", "event_ids", "with_decisions", "event_groups", "hourly_summary", "alarming", "alarms",
+           "alarm_flags", "alarm_summary", "alarm_words", "episode_numbers", "event_episodes", "EPISODE_COLUMNS"]

@@ -7,9 +7,11 @@ import pandas as pd
 
 from ...errors import RecordError
 from ...signal.checks import check_fs
+from ...signal.quality import NOISY_BELOW
 from .ectopy import ectopic_runs, patterns
+from .episodes import alarm_flags
 from .rates import av_block, rate_events
-from .rules import ALARM_TYPES, COLUMNS, RHYTHM_EVENTS, SIGNAL_TYPES, EventRules, duration_text, mean_rate
+from .rules import COLUMNS, RHYTHM_EVENTS, SIGNAL_TYPES, EventRules, duration_text, mean_rate
 
 
 def detect_events(beats: pd.DataFrame, fs: float, rhythm_episodes: pd.DataFrame | None = None,
@@ -37,8 +39,8 @@ def detect_events(beats: pd.DataFrame, fs: float, rhythm_episodes: pd.DataFrame 
     DataFrame with columns type, start_sample, end_sample (first and last
     beat of the event; for a pause, the two beats around it), start_s, end_s,
     n_beats, description, noisy (bool: in noisy signal, see
-    ``EventRules.noisy_event_s``), alarm (bool: an :data:`ALARM_TYPES` event
-    not in noisy signal); sorted by start_sample.
+    ``EventRules.noisy_event_s``), alarm (bool: a monitor alarms on it, see
+    :func:`~ecg_lstm.findings.events.episodes.alarm_flags`); sorted by start_sample.
     """
     rules = rules or EventRules()
     fs = check_fs(fs)
@@ -65,7 +67,7 @@ def detect_events(beats: pd.DataFrame, fs: float, rhythm_episodes: pd.DataFrame 
     out["start_s"] = out["start_sample"] / fs
     out["end_s"] = out["end_sample"] / fs
     out["noisy"] = _event_noisy(out, samples, noisy, fs, rules)
-    out["alarm"] = out["type"].isin(ALARM_TYPES).to_numpy() & ~out["noisy"].to_numpy(bool)
+    out["alarm"] = alarm_flags(out, rules)
     out = out[COLUMNS].sort_values(["start_sample", "end_sample", "type"], kind="stable")
     return out.reset_index(drop=True)
 
@@ -121,13 +123,27 @@ def _rhythm_events(episodes, samples, fs, ev):
 
 
 def _noisy_mask(quality, samples) -> np.ndarray | None:
-    """True for each beat lying in a noisy quality window."""
+    """True for each beat lying in noisy signal.
+
+    With the quality table's local columns (``noisy_from_sample`` / ``noisy_to_sample``, see
+    :func:`ecg_lstm.signal.quality.signal_quality`): the beats inside the locally noisy part of
+    each row, and every beat of a row flagged noisy for another reason than its score (missing
+    samples); so the verdict on a beat does not depend on where the record's 10-s grid cuts the
+    noise.  Without them (an older table): the beats in a noisy row."""
     if quality is None or len(quality) == 0 or "noisy" not in quality.columns:
         return None
     noisy = np.zeros(len(samples), bool)
-    q = quality[quality["noisy"].astype(bool)]
-    for a, b in zip(q["start_sample"].to_numpy(np.int64), q["end_sample"].to_numpy(np.int64)):
-        noisy[np.searchsorted(samples, a, "left"):np.searchsorted(samples, b, "left")] = True
+    flagged = quality["noisy"].to_numpy(bool)
+    spans = []
+    if {"noisy_from_sample", "noisy_to_sample", "quality"} <= set(quality.columns):
+        lo, hi = quality["noisy_from_sample"].to_numpy(np.int64), quality["noisy_to_sample"].to_numpy(np.int64)
+        spans.append((lo[hi > lo], hi[hi > lo]))
+        flagged = flagged & (quality["quality"].to_numpy(float) >= NOISY_BELOW)  # noisy for missing samples
+    rows = quality["start_sample"].to_numpy(np.int64), quality["end_sample"].to_numpy(np.int64)
+    spans.append((rows[0][flagged], rows[1][flagged]))
+    for starts, ends in spans:
+        for a, b in zip(starts.tolist(), ends.tolist()):
+            noisy[np.searchsorted(samples, a, "left"):np.searchsorted(samples, b, "left")] = True
     return noisy
 
 
@@ -147,7 +163,3 @@ def _check_beats(beats) -> tuple[np.ndarray, np.ndarray]:
         labels = np.full(len(samples), "", dtype=str)
     return samples, labels
 
-
-# --- Review: decisions, groups, hourly summary ---------------------------------------------------
-
-#: A reviewer's decision on an event ("" while not reviewed).

@@ -1,11 +1,12 @@
 """Events as a reviewer meets them: decisions (accepted / rejected) kept by event id, a summary
-per type, an hourly table, and what a live monitor alarms on."""
+per type (with its episodes), an hourly table, and what a live monitor alarms on."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .rules import ALARM_TYPES, COLUMNS, EVENT_TYPES
+from .episodes import alarm_flags, episode_numbers
+from .rules import COLUMNS, EVENT_TYPES
 
 DECISIONS = ("", "accepted", "rejected")
 
@@ -28,17 +29,38 @@ def with_decisions(events: pd.DataFrame, decisions: dict[str, str] | None) -> pd
     return out
 
 
+def alarms(events: pd.DataFrame) -> np.ndarray:
+    """Whether each event alarms now: by the current rules (:func:`alarm_flags`), and not turned
+    off in the table (``alarm`` false: rejected by the reviewer, or an older analysis that did
+    not alarm on it)."""
+    if events is None or not len(events):
+        return np.zeros(0, bool)
+    flags = alarm_flags(events)
+    if "alarm" in events:
+        flags &= events["alarm"].fillna(False).to_numpy(bool)
+    if "decision" in events:
+        flags &= events["decision"].fillna("").astype(str).to_numpy() != "rejected"
+    return flags
+
+
 def event_groups(events: pd.DataFrame) -> pd.DataFrame:
-    """One row per event type: count, in noisy signal, alarming, first and last start (s), total duration (s).
+    """One row per event type: count, in noisy signal, alarming, first and last start (s), total
+    duration (s), episodes (:func:`~ecg_lstm.findings.events.episodes.episode_numbers`: events of
+    the type at most a minute apart), alarm_episodes (the alarming events' own episodes: what a
+    monitor that alarms once per episode would sound).
 
     Ordered as :data:`EVENT_TYPES`, so 8,000 PVCs are one row, not 8,000."""
-    cols = ["type", "count", "noisy", "alarm", "first_s", "last_s", "total_s"]
+    cols = ["type", "count", "noisy", "alarm", "first_s", "last_s", "total_s", "episodes", "alarm_episodes"]
     if events is None or not len(events):
         return pd.DataFrame(columns=cols)
-    ev = events.assign(dur=events["end_s"] - events["start_s"])
+    ev = events.assign(dur=events["end_s"] - events["start_s"], alarm=alarms(events),
+                       episode=episode_numbers(events))
+    ev["alarm_episode"] = np.nan
+    ev.loc[ev["alarm"], "alarm_episode"] = episode_numbers(ev[ev["alarm"]])
     g = ev.groupby("type", sort=False).agg(count=("type", "size"), noisy=("noisy", "sum"), alarm=("alarm", "sum"),
                                            first_s=("start_s", "min"), last_s=("start_s", "max"),
-                                           total_s=("dur", "sum")).reset_index()
+                                           total_s=("dur", "sum"), episodes=("episode", "nunique"),
+                                           alarm_episodes=("alarm_episode", "nunique")).reset_index()
     order = {t: k for k, t in enumerate(EVENT_TYPES)}
     g = g.sort_values("type", key=lambda s: s.map(lambda t: order.get(t, len(order))), kind="stable")
     return g[cols].reset_index(drop=True)
@@ -62,10 +84,9 @@ def hourly_summary(events: pd.DataFrame, duration_s: float) -> pd.DataFrame:
 
 
 def alarming(events: pd.DataFrame | None, decisions: dict[str, str] | None = None) -> pd.DataFrame:
-    """The events a monitor alarms on: ``alarm`` true (not noisy, an alarm type) and not rejected."""
+    """The events a monitor alarms on (:func:`alarms`: past an alarm limit, not in noisy signal,
+    not rejected)."""
     if events is None or not len(events):
         return pd.DataFrame(columns=COLUMNS)
     ev = with_decisions(events, decisions) if decisions else events
-    if "alarm" not in ev:  # an events table from before the flag: alarm types only
-        return ev[ev["type"].isin(ALARM_TYPES)]
-    return ev[ev["alarm"].astype(bool)]
+    return ev[alarms(ev)]

@@ -28,10 +28,13 @@ EVENT_TYPES = {
     "av_block2": "second-degree AV block pattern: beats dropped, RR about twice the sinus cycle",
 }
 
-#: Event types a bedside monitor alarms on (when not in noisy signal).  Isolated
-#: ectopic beats, couplets and patterns are counted and listed, not alarmed.
-ALARM_TYPES = frozenset({"vt", "vflutter", "pause", "bradycardia", "tachycardia", "svt_run", "afib", "aflutter",
-                         "av_block2"})
+#: Event types a bedside monitor alarms on, when not in noisy signal and past the limits of
+#: :class:`EventRules` (``alarm_*``): ventricular tachycardia of ``alarm_vt_beats`` beats at
+#: ``alarm_vt_bpm`` or faster, pauses of ``alarm_pause_s`` or longer (an asystole reads as a
+#: pause of its length), ventricular flutter / fibrillation.  The others (isolated ectopic beats,
+#: couplets, patterns, supraventricular runs, rate episodes, AF, AV block) are counted, grouped
+#: into episodes and reviewed, not alarmed.
+ALARM_TYPES = frozenset({"vt", "vflutter", "pause"})
 #: Events of these types are never marked noisy: to the quality index, flutter waves look like noise.
 SIGNAL_TYPES = frozenset({"vflutter"})
 
@@ -57,8 +60,9 @@ class EventRules:
       beats in pattern (V N V N V; V N N V N N V).
     * ``report_pac``: list isolated S beats as ``pac`` events.
     * ``noisy_overlap`` = 0.5: bradycardia / tachycardia with more than this
-      share of their beats in noisy quality windows are dropped; a pause is
-      dropped when either beat around it is in a noisy window.
+      share of their beats in noisy signal are dropped; a pause is dropped when
+      either beat around it is in noisy signal (a beat is in noisy signal on the
+      quality table's local verdict, see :mod:`ecg_lstm.signal.quality`).
     * ``vt_min_p`` = 0.85: each of the >= 3 consecutive beats that make a VT
       run needs a classifier probability of V of at least this (when the beat
       table has ``p_V``); other V-labelled beats of the run are reported as
@@ -66,7 +70,7 @@ class EventRules:
       the 22 DS1 records, against reference V runs): 44 runs without a
       reference V run at p >= 0, 10 at 0.85, while 30 of 35 true runs stay.
     * ``noisy_event_s`` = 10: an event shorter than this is ``noisy`` when any
-      of its beats lies in a noisy window; a longer one when more than
+      of its beats lies in noisy signal; a longer one when more than
       ``noisy_overlap`` of its beats do.
     * ``block_ratio`` = (1.8, 2.2): an RR interval between two normal beats
       this many times the running sinus cycle is a dropped beat (a blocked P
@@ -75,6 +79,14 @@ class EventRules:
       ``block_min_dropped`` = 3 dropped beats, each within ``block_gap_s`` =
       20 s of the previous, make an ``av_block2`` event (one missed QRS
       looks the same, so one dropped beat is not enough).
+    * ``alarm_vt_beats`` = 5, ``alarm_vt_bpm`` = 100, ``alarm_pause_s`` = 3.0: the
+      events that alarm (see :data:`ALARM_TYPES`): VT runs of 5 beats or more at 100 bpm or
+      faster (a bedside monitor's V-Tach alarm has a run and a rate limit of this kind; shorter
+      runs are listed, not alarmed), pauses of 3 s or more (the "significant pause" limit), and
+      every ventricular flutter / fibrillation.  Set from these conventions, not tuned on data.
+    * ``episode_gap_s`` = 60: events of one type at most this far apart (the end of one to
+      the start of the next) form one episode (:func:`ecg_lstm.findings.events.event_episodes`):
+      232's 115 pauses are 5 episodes to review, its 32 pauses of 3 s or more 3 alarm episodes.
     * ``sustained_s`` and the 30-s sustained-VT limit, 3-beat runs and 2-s pauses
       are the conventions of ambulatory ECG reporting (ACC/AHA 1999 guidelines
       for ambulatory electrocardiography; ISHNE-HRS 2017 expert consensus on
@@ -98,6 +110,10 @@ class EventRules:
     block_ratio: tuple[float, float] = (1.8, 2.2)
     block_min_dropped: int = 3
     block_gap_s: float = 20.0
+    alarm_vt_beats: int = 5
+    alarm_vt_bpm: float = 100.0
+    alarm_pause_s: float = 3.0
+    episode_gap_s: float = 60.0
 
 
 def mean_rate(samples: np.ndarray, i: int, j: int, fs: float) -> float:
