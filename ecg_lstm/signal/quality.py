@@ -64,14 +64,6 @@ def _windows_quality(raw: np.ndarray, clean: np.ndarray, fs: float, n_peaks: np.
     n = raw.shape[1]
     if n < fs:  # too short to say anything
         return np.zeros(raw.shape[0])
-    scale = np.maximum(1.0, np.abs(raw).max(axis=1))
-    # flat line / saturation: samples without change, or stuck at an extreme
-    flat = np.mean(np.abs(np.diff(raw, axis=1)) <= 1e-9 * scale[:, None], axis=1)
-    at_ext = np.maximum(np.mean(raw >= raw.max(axis=1, keepdims=True), axis=1),
-                        np.mean(raw <= raw.min(axis=1, keepdims=True), axis=1))
-    s_flat = _ramp(np.maximum(flat, 5 * at_ext), 0.5, 0.2)
-    sd = clean.std(axis=1)
-    dead = sd < 1e-6 * scale
     # pSQI: QRS band (5-15 Hz) share of the 5-40 Hz power, from Welch's averaged periodogram (Hann
     # window, half overlap, mean removed per segment), computed here with one FFT call over every
     # segment of every window: scipy's welch took four times as long on a 24 h record. Scaling
@@ -79,18 +71,67 @@ def _windows_quality(raw: np.ndarray, clean: np.ndarray, fs: float, n_peaks: np.
     f, p = _welch(clean, fs, min(n, int(2 * fs)))
     tot = p[:, (f >= 5) & (f <= 40)].sum(axis=1)
     qrs = p[:, (f >= 5) & (f <= 15)].sum(axis=1)
+    sd = clean.std(axis=1)
+    z = (clean - clean.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)[:, None]
+    z *= z  # z ** 4 as (z ** 2) ** 2: numpy's general power is three times slower
+    return _score(raw, sd, qrs, tot, np.mean(z * z, axis=1), fs, n_peaks)
+
+
+def _score(raw: np.ndarray, sd, qrs, tot, kurt, fs: float, n_peaks) -> np.ndarray:
+    """The quality of windows (rows of ``raw``) from the standard deviation, QRS-band and 5-40 Hz
+    power and kurtosis of their cleaned signal."""
+    n = raw.shape[1]
+    scale = np.maximum(1.0, np.abs(raw).max(axis=1))
+    # flat line / saturation: samples without change, or stuck at an extreme
+    flat = np.mean(np.abs(np.diff(raw, axis=1)) <= 1e-9 * scale[:, None], axis=1)
+    at_ext = np.maximum(np.mean(raw >= raw.max(axis=1, keepdims=True), axis=1),
+                        np.mean(raw <= raw.min(axis=1, keepdims=True), axis=1))
+    s_flat = _ramp(np.maximum(flat, 5 * at_ext), 0.5, 0.2)
+    dead = sd < 1e-6 * scale
     psqi = np.where(tot > 0, qrs / np.where(tot > 0, tot, 1.0), 0.0)
     s_p = np.minimum(_ramp(psqi, 0.3, 0.5), _ramp(psqi, 0.95, 0.85))
     # kSQI: ECG is peaky (kurtosis >> 3), noise is not
-    z = (clean - clean.mean(axis=1, keepdims=True)) / np.where(dead, 1.0, sd)[:, None]
-    z *= z  # z ** 4 as (z ** 2) ** 2: numpy's general power is three times slower
-    s_k = _ramp(np.mean(z * z, axis=1), 3.5, 6.0)
+    s_k = _ramp(np.where(dead, 0.0, kurt), 3.5, 6.0)
     score = s_flat * (0.5 * s_p + 0.5 * s_k)
     if n_peaks is not None:
         hr = 60.0 * n_peaks / (n / fs)
         s_hr = np.minimum(_ramp(hr, 15, 24), _ramp(hr, 300, 240))
         score = score * (0.3 + 0.7 * s_hr)
     return np.clip(np.where(dead, 0.0, score), 0.0, 1.0)
+
+
+def _shifted_quality(raw: np.ndarray, clean: np.ndarray, starts: np.ndarray, n: int, hop: int, fs: float,
+                     n_peaks) -> np.ndarray:
+    """:func:`_windows_quality` of the windows ``[s, s + n)`` of ``raw`` / ``clean`` for ``s`` in ``starts``
+    (multiples of ``hop``; ``n`` = ``LOCAL_STEPS`` hops), which overlap by all but one hop: their Welch
+    segments (two hops long, one hop apart) and the power moments of their hop-long cells are computed
+    once and summed per window, not once per window (a tenth of the FFTs; 3 s less on a day)."""
+    idx = starts[:, None] + np.arange(n)[None, :]
+    nper = min(n, int(2 * fs))
+    if n < fs or n != LOCAL_STEPS * hop or nper != 2 * hop:  # another grid: window by window
+        return _windows_quality(raw[idx], clean[idx], fs, n_peaks)
+    g0 = int(starts.min()) // hop
+    cells = starts // hop - g0
+    x = clean[g0 * hop:(int(starts.max()) // hop + LOCAL_STEPS) * hop].astype(np.float64)
+    c = x.reshape(-1, hop)
+    moments = np.stack([c.sum(1), (c * c).sum(1), (c * c * c).sum(1), ((c * c) ** 2).sum(1)])
+    cum = np.concatenate([np.zeros((4, 1)), np.cumsum(moments, axis=1)], axis=1)
+    a1, a2, a3, a4 = (cum[:, cells + LOCAL_STEPS] - cum[:, cells]) / n
+    mu = a1
+    var = np.maximum(a2 - mu * mu, 0.0)
+    m4 = np.maximum(a4 - 4 * mu * a3 + 6 * mu * mu * a2 - 3 * mu ** 4, 0.0)
+    sd = np.sqrt(var)
+    kurt = m4 / np.where(var > 0, var, 1.0) ** 2
+    seg = np.lib.stride_tricks.sliding_window_view(x, nper)[::hop]
+    seg = (seg - seg.mean(axis=-1, keepdims=True)) * sps.get_window("hann", nper)
+    spec = np.fft.rfft(seg, axis=-1)
+    power = spec.real ** 2 + spec.imag ** 2
+    f = np.fft.rfftfreq(nper, 1.0 / fs)
+    bands = np.stack([power[:, (f >= 5) & (f <= 15)].sum(1), power[:, (f >= 5) & (f <= 40)].sum(1)])
+    cum = np.concatenate([np.zeros((2, 1)), np.cumsum(bands, axis=1)], axis=1)
+    n_seg = LOCAL_STEPS - 1  # segments per window
+    qrs, tot = cum[:, cells + n_seg] - cum[:, cells]
+    return _score(raw[idx], sd, qrs, tot, kurt, fs, n_peaks)
 
 
 def _welch(x: np.ndarray, fs: float, nperseg: int) -> tuple[np.ndarray, np.ndarray]:
@@ -179,12 +220,11 @@ class _Local:
         todo = js[near < LOCAL_MARGIN]
         for k in range(0, len(todo), 256):  # a few megabytes at a time
             jj = todo[k:k + 256]
-            idx = (jj * self.hop - base)[:, None] + np.arange(self.step)[None, :]
             counts = None
             if self.peaks is not None:
                 a = jj * self.hop
                 counts = np.searchsorted(self.peaks, a + self.step) - np.searchsorted(self.peaks, a)
-            self.qw[jj] = _windows_quality(r[idx], c[idx], fs, counts)
+            self.qw[jj] = _shifted_quality(r, c, jj * self.hop - base, self.step, self.hop, fs, counts)
         if len(js):
             self.next_j = int(js[-1]) + 1
         k = max(0, self.next_j * self.hop - base)  # kept: what the windows still to come start on
