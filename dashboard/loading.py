@@ -18,6 +18,7 @@ import importlib
 import os
 import pkgutil
 import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -154,6 +155,15 @@ def wait_warm_up(note, poll_s: float = 0.25) -> None:
     note.empty()
 
 
+def progress_text(done: float, what: str, elapsed_s: float) -> tuple[float, str]:
+    """The bar's value and its text: the stage, the share done and, once a fifth is done, about how
+    long is left at the pace so far (the stages of a day's analysis take similar times per share)."""
+    text = f"Analysing: {what}… {done:.0%}"
+    if 0.2 <= done < 1.0 and elapsed_s > 2.0:
+        text += f", about {max(1.0, elapsed_s * (1.0 - done) / done):.0f} s left"
+    return done, text
+
+
 def _analyse(read, reference_beats: bool, head=None):
     """Read (``read()``) and analyse a record with a progress bar (a 24 h record takes a while); a long
     record's first seconds (``head()``, see :mod:`dashboard.first_seconds`) are drawn before the whole is read.
@@ -174,8 +184,10 @@ def _analyse(read, reference_beats: bool, head=None):
             preview = first_seconds.show(record)
         clf, rhythm, notes = models()
 
+        started = time.monotonic()
+
         def progress(fraction: float, what: str) -> None:
-            bar.progress(min(1.0, 0.1 + 0.9 * fraction), text=f"Analysing: {what}…")
+            bar.progress(*progress_text(min(1.0, 0.1 + 0.9 * fraction), what, time.monotonic() - started))
 
         # Adapted to the record without labels (template pooling): it beats the shipped model on
         # DS1 validation (ecg_lstm/evaluation/adapt_select.py, DS1 only); the page says so by the labels.

@@ -71,3 +71,14 @@ def test_csv_read_again_from_disk_at_another_rate(monkeypatch, tmp_path):
     at.number_input(key="csv_fs").set_value(250.0).run()
     assert not at.exception and at.session_state["analysis"].record.fs == 250.0
     assert at.session_state["source_label"] == "upload: strip"
+
+
+def test_progress_says_share_and_time_left():
+    """A long analysis shows its stage, the share done and, once a fifth is done, the time left at
+    the pace so far."""
+    from dashboard.loading import progress_text
+
+    assert progress_text(0.1, "detecting beats", 3.0) == (0.1, "Analysing: detecting beats… 10%")
+    done, text = progress_text(0.5, "vitals and rhythm", 6.0)
+    assert done == 0.5 and text.endswith("50%, about 6 s left")
+    assert "left" not in progress_text(1.0, "done", 12.0)[1]
