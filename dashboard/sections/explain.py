@@ -185,20 +185,25 @@ def render(analysis) -> None:
                 icon=":material/info:")
         return
     beat = _selector(analysis)
+    shown = str(beats["label"].iloc[beat]) if "label" in beats else ""
     target = st.session_state.get("explain_target", TARGETS[0])
-    target = None if target == TARGETS[0] else target
+    # "The label" is the one on the trace (adapted to the record, or reviewed), not the shipped model's.
+    target = (shown if shown in TARGETS[1:] else None) if target == TARGETS[0] else target
     key = _record_key(analysis)
     with st.spinner("Explaining the beat..."):
         prep = _prepared(key, analysis)
         ex, dt = _explained(key, beat, target, prep)
 
-    shown = str(beats["label"].iloc[beat]) if "label" in beats else ""
+    label = shown or ex["label"]
     st.markdown(f"**Beat {beat}** at {hms(float(beats['time_s'].iloc[beat]))} "
-                f"({float(beats['time_s'].iloc[beat]):.3f} s): **{ex['label']}** "
-                f"({_plain(trace.CLASS_NAMES.get(ex['label'], ex['label']))}), p = {ex['probs'][ex['label']]:.2f}")
+                f"({float(beats['time_s'].iloc[beat]):.3f} s): **{label}** "
+                f"({_plain(trace.CLASS_NAMES.get(label, label))}); the shipped model alone: {ex['label']}, "
+                f"p = {ex['probs'][ex['label']]:.2f}")
     if shown and shown != ex["label"]:
-        st.caption(_plain(f"The trace shows {shown} for this beat (adapted or reviewed); this explains the shipped "
-                          f"model's own label, {ex['label']}."))
+        st.caption(_plain(f"The trace shows {shown} for this beat: the label adapted to this record or reviewed, "
+                          f"where the shipped model alone gives {ex['label']}. What follows is what speaks for and "
+                          f"against {ex['target']} in the shipped model (its {ex['target']} logit; p = "
+                          f"{ex['probs'].get(ex['target'], 0.0):.2f})."))
     st.markdown(_plain(ex["summary"]))
     c1, c2 = st.columns([1, 1])
     c1.plotly_chart(beat_figure(ex), key="explain_beat_fig")

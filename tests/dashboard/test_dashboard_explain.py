@@ -78,3 +78,25 @@ def test_next_v_and_beat_input_move_the_selection(app):
     assert at.number_input(key="explain_beat").value == 7
     text = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "Beat 7" in text
+
+
+def test_the_label_explained_is_the_one_on_the_trace(app, monkeypatch):
+    """"The label" is the trace's (adapted to the record, or reviewed), whatever the shipped model says
+    alone; another class is explained when asked for."""
+    from dashboard.sections import explain
+
+    asked, real = [], explain._explained
+    monkeypatch.setattr(explain, "_explained", lambda key, beat, target, prep: asked.append(target)
+                        or real(key, beat, target, prep))
+    at = app
+    labels = _labels(at)
+    beat = int(np.flatnonzero(labels == "V")[0])
+    at.session_state["selected_beat"] = beat
+    at.run()
+    assert not at.exception and asked[-1] == "V"
+    assert f"Beat {beat}" in " ".join(m.value for m in at.markdown).replace("\\", "")
+    at.selectbox(key="explain_target").set_value("N")
+    at.run()
+    assert asked[-1] == "N"
+    at.selectbox(key="explain_target").set_value("the label")
+    at.run()
