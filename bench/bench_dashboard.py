@@ -115,7 +115,7 @@ def _caption(driver) -> str:
 
 def _centre(driver) -> str:
     els = driver.find_elements("css selector", '.st-key-trace_center_s [data-testid="stSliderThumbValue"]')
-    return els[0].text.strip() if els else ""
+    return (els[0].get_attribute("textContent") or "").strip() if els else ""  # hidden: the page shows a clock
 
 
 def _trace_range(driver):

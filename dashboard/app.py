@@ -35,6 +35,8 @@ CSS = """
 .ecg-silenced{background:#fff3e0;color:#7a2e00;border:2px solid #c62828;padding:.6rem 1rem;border-radius:.4rem}
 @media (prefers-reduced-motion: reduce){*{animation:none!important;transition:none!important}}
 .st-key-preload_chart{display:none}
+.st-key-trace_center_s [data-testid="stSliderThumbValue"],.st-key-trace_center_s [data-testid="stSliderTickBar"]{
+  visibility:hidden}
 div[data-testid="stMetricValue"]{font-size:1.3rem}
 </style>
 """

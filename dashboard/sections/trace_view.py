@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import trace
 from dashboard.markdown_text import md_escape
-from dashboard.time_format import hms
+from dashboard.time_format import clock_time, hms
 
 WIDTHS_S = (5, 10, 20, 30, 60)
 #: Selectable tables; each stores the times of its rows under "<key>_times".
@@ -156,7 +156,11 @@ def render(analysis) -> None:
                     on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     centre = st.slider("Window centre", 0.0, max(duration, 1.0), step=1.0, key="trace_center_s",
                        format="%.0f s", label_visibility="collapsed")
-    top[6].markdown(f"<div style='padding-top:2rem'>{hms(round(centre))}</div>", unsafe_allow_html=True)
+    # The slider's own labels are hidden (app.CSS): they can only print seconds ("43377 s").
+    at = clock_time(rec, round(centre))
+    elapsed = f"<br><small>{hms(round(centre))} in</small>" if at != hms(round(centre)) else ""
+    top[6].markdown(f"<div style='padding-top:1.6rem;white-space:nowrap'>{at}{elapsed}</div>",
+                    unsafe_allow_html=True)
     start = max(0.0, min(centre - width / 2, duration - width))
     end = min(duration, start + width)
     if view != "One lead":

@@ -388,3 +388,26 @@ def test_long_record_preview_and_cache_replay(monkeypatch, mitdb_dir, tmp_path):
         assert at.session_state["analysis"].record.name == f[0][0].split(".")[0]
     assert len(drawn) == 2 and all(d is not None for d in drawn)  # drawn while computing, replayed after
     assert shown == [3600, 3600]  # from the first 10 s, read before the whole record
+
+
+def test_window_position_reads_as_clock_time(monkeypatch, mitdb_dir, tmp_path):
+    """A record with a start time: the window's position reads as the clock time with the elapsed time
+    under it, never as a count of seconds."""
+    import datetime
+
+    import wfdb
+
+    rec = wfdb.rdrecord(str(mitdb_dir / "100"), sampto=360 * 150, physical=False)
+    wfdb.wrsamp("clk", fs=360, units=["mV", "mV"], sig_name=rec.sig_name, d_signal=rec.d_signal, fmt=["16", "16"],
+                adc_gain=rec.adc_gain, baseline=rec.baseline, base_time=datetime.time(8, 30, 0),
+                write_dir=str(tmp_path))
+    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.file_uploader(key="upload").set_value([(f"clk.{e}", (tmp_path / f"clk.{e}").read_bytes(),
+                                               "application/octet-stream") for e in ("hea", "dat")])
+    _run(at)
+    at.slider(key="trace_center_s").set_value(125.0)
+    _run(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "08:32:05" in text and "0:02:05 in" in text
