@@ -228,8 +228,15 @@ def _stamp(path: Path) -> tuple:
     return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in parts)
 
 
+#: Filters of a record's tables: they belong to the record shown, not to the next one opened.
+RECORD_FILTERS = ("events_filter", "events_hide_noisy", "events_alarms_only", "events_page")
+
+
 def _set_current(result, label: str, key: str) -> None:
     analysis, notes = result
+    if key != st.session_state.get("analysis_key"):
+        for k in RECORD_FILTERS:
+            st.session_state.pop(k, None)
     st.session_state["analysis"] = analysis
     st.session_state["analysis_key"] = key
     st.session_state["source_label"] = label

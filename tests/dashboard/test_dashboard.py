@@ -179,6 +179,26 @@ def _open_tab(at: AppTest, label: str) -> AppTest:
     return at
 
 
+def test_event_filters_belong_to_the_record(monkeypatch, cuts):
+    """A filter set on one record's events is not applied to the next record opened."""
+    at = _app(monkeypatch, cuts)
+    at.selectbox(key="local_name").select("c208")
+    at.button(key="local_open").click()
+    at = _open_tab(at, "Events")
+    options = at.multiselect(key="events_filter").options
+    if not options:
+        pytest.skip("no event in the first 2 minutes of 208")
+    at.multiselect(key="events_filter").set_value(options[:1])
+    at.toggle(key="events_hide_noisy").set_value(True)
+    at.run()
+    assert at.multiselect(key="events_filter").value == options[:1]
+    at.selectbox(key="local_name").select("c100")
+    at.button(key="local_open").click()
+    at.run()
+    assert not at.exception and at.session_state["analysis"].record.name == "c100"
+    assert at.multiselect(key="events_filter").value == [] and at.toggle(key="events_hide_noisy").value is False
+
+
 def test_reference_disagreement_jump(monkeypatch, cuts):
     at = _open_tab(_upload(_app(monkeypatch), _files(cuts / "c208")), "Reference comparison")
     assert at.dataframe, "the reference tab shows the per-class table"
