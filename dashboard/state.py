@@ -95,6 +95,9 @@ KEYS: dict[str, str] = {
     "events_table_times": "Time (s) the trace moves to for each row of the events table as shown "
                           "(events -> trace_view).",
     "disagree_table_times": "Time (s) of each row of the disagreement table (reference -> trace_view).",
+    "rhythm_table": "Selected row of the rhythm-episodes table (widget; trace_view).",
+    "rhythm_table_times": "Time (s) the trace moves to for each rhythm episode, a little after its onset "
+                          "(rhythm -> trace_view).",
     # --- the tabs
     "main_tabs": "The open tab (widget; app): only its content runs.",
     "event_decisions": "{record key: {event id: 'accepted' | 'rejected'}}: the reviewer's decisions on events "

@@ -7,9 +7,10 @@ import streamlit as st
 
 from dashboard import trace
 from dashboard.markdown_text import md_escape
-from dashboard.time_format import hms
+from dashboard.time_format import clock_time
 from ecg_lstm.findings.hrv import hrv_applicability
 from ecg_lstm.report import figures as summaries
+from ecg_lstm.rhythm.labels import AF_LABELS
 
 #: (label, vitals key, unit, decimals) of the time-domain HRV table.
 TIME_ROWS = [("SDNN", "sdnn_ms", "ms", 1), ("RMSSD", "rmssd_ms", "ms", 1), ("pNN50", "pnn50_pct", "%", 1),
@@ -108,10 +109,38 @@ def render(analysis) -> None:
         rec = analysis.record
         st.plotly_chart(trace.median_beats(s["medians"], unit=rec.units[analysis.lead_index]), key="medians",
                         config={"displaylogo": False})
+    episodes(analysis)
+
+
+def af_line(analysis) -> str:
+    """AF burden, the number of episodes, the longest and the first onset, in one sentence."""
+    from ecg_lstm.findings.rhythm_statement import af_figures
+
+    af = af_figures(analysis)
+    if not af["rhythm_classified"]:
+        return "Rhythm not classified (no rhythm model)."
+    if not af["af_episodes"]:
+        return "No atrial fibrillation or flutter found."
+    rec, ep = analysis.record, analysis.rhythm_episodes
+    first = float(ep.loc[ep["label"].isin(AF_LABELS), "start_s"].min())
+    return (f"AF/flutter burden {af['af_burden_pct']:.1f} %, {af['af_episodes']} episode"
+            f"{'s' if af['af_episodes'] > 1 else ''}; longest {af['af_longest_s']:.0f} s at "
+            f"{clock_time(rec, af['af_longest_at_s'])}; first onset {clock_time(rec, first)}.")
+
+
+def episodes(analysis) -> None:
+    """The rhythm episodes, each one click away on the trace (``trace_view`` follows the table)."""
     ep = analysis.rhythm_episodes
-    if ep is not None and len(ep):
-        st.markdown("**Rhythm episodes**")
-        view = ep.assign(start=[hms(t) for t in ep["start_s"]], end=[hms(t) for t in ep["end_s"]],
-                         **{"duration (s)": (ep["end_s"] - ep["start_s"]).round(1)})
-        cols = [c for c in ("label", "start", "end", "duration (s)", "confidence") if c in view]
-        st.dataframe(view[cols], hide_index=True, width="stretch", height=min(300, 38 + 35 * len(ep)))
+    if ep is None or not len(ep):
+        st.session_state["rhythm_table_times"] = []
+        return
+    rec = analysis.record
+    st.markdown("**Rhythm episodes** (click one to see it on the trace)")
+    st.caption(md_escape(af_line(analysis)))
+    view = ep.assign(start=[clock_time(rec, t) for t in ep["start_s"]], end=[clock_time(rec, t) for t in ep["end_s"]],
+                     **{"duration (s)": (ep["end_s"] - ep["start_s"]).round(1)})
+    cols = [c for c in ("label", "start", "end", "duration (s)", "confidence") if c in view]
+    # The window opens a little after the onset, so the change of rhythm is in view.
+    st.session_state["rhythm_table_times"] = (ep["start_s"] + 2.0).tolist()
+    st.dataframe(view[cols], hide_index=True, width="stretch", height=min(300, 38 + 35 * len(ep)),
+                 key="rhythm_table", on_select="rerun", selection_mode="single-row")

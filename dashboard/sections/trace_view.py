@@ -20,7 +20,7 @@ from dashboard.time_format import clock_time, hms
 
 WIDTHS_S = (5, 10, 20, 30, 60)
 #: Selectable tables; each stores the times of its rows under "<key>_times".
-JUMP_TABLES = ("events_table", "disagree_table")
+JUMP_TABLES = ("events_table", "disagree_table", "rhythm_table")
 
 
 def jump_to(t_s: float) -> None:

@@ -411,3 +411,26 @@ def test_window_position_reads_as_clock_time(monkeypatch, mitdb_dir, tmp_path):
     _run(at)
     text = " ".join(m.value for m in at.markdown)
     assert "08:32:05" in text and "0:02:05 in" in text
+
+
+def test_rhythm_episode_one_click_away(monkeypatch, mitdb_dir, tmp_path):
+    """Record 201 (AF): the rhythm tab sums up AF (burden, episodes, longest, first onset) and a click on
+    an episode moves the trace to it."""
+    stem = _cut(mitdb_dir, "201", tmp_path, seconds=600)
+    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.file_uploader(key="upload").set_value([(f"{stem.name}.{e}", Path(f"{stem}.{e}").read_bytes(),
+                                               "application/octet-stream") for e in ("hea", "dat")])
+    _run(at)
+    at.session_state["main_tabs"] = "Rhythm & HRV"
+    _run(at)
+    times = at.session_state["rhythm_table_times"]
+    ep = at.session_state["analysis"].rhythm_episodes
+    assert len(times) == len(ep) > 1
+    text = " ".join(c.value for c in at.caption)
+    assert "burden" in text and "first onset" in text
+    row = len(times) - 1
+    at.session_state["rhythm_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    _run(at)
+    assert at.slider(key="trace_center_s").value == pytest.approx(times[row], abs=1.0)
