@@ -13,9 +13,11 @@ Measures, with the dashboard served on a free loopback port:
     drawn around the new centre (target <= 1 s). The click itself (selenium's
     pointer actions) is inside the figure.
   * a 24-hour record (the 48 MIT-BIH records joined, as bench_speed.py does):
-    from the upload to its first trace drawn (target <= 20 s; a progress bar is
-    expected meanwhile), then a switch of the trace to the other lead until the
-    trace of that lead is drawn (target <= 5 s).
+    from the upload to its first trace drawn (target <= 2 s) and to all results
+    (target <= 10 s; a progress bar is expected meanwhile), then a switch of the
+    trace to the other lead until the trace of that lead is drawn (target <= 5 s).
+  * ``--only upload-memory``: the server's peak memory on a day's upload, as WFDB
+    and as a CSV (target <= 1.5 GB).
 
 Figures are printed and written to ``bench/results/dashboard.json``; the last page
 is saved as ``bench/results/dashboard_bench.png``.
@@ -43,7 +45,7 @@ from dashboard import browser  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 UPLOAD_TARGET_S, JUMP_TARGET_S, FIRST_PAGE_TARGET_S = 3.0, 1.0, 2.0
-LONG_FIRST_TRACE_TARGET_S, LEAD_SWITCH_TARGET_S = 20.0, 5.0
+LONG_FIRST_TRACE_TARGET_S, LONG_RESULTS_TARGET_S, LEAD_SWITCH_TARGET_S = 2.0, 10.0, 5.0
 
 
 def _copy(data_dir: Path, name: str, dest: Path) -> list[Path]:
@@ -187,34 +189,46 @@ def _trace_title(driver) -> str | None:
         "return p && p._fullLayout && p._fullLayout.yaxis.title ? p._fullLayout.yaxis.title.text : null;")
 
 
-def time_long_record(driver, url: str, files: list[Path], name: str) -> dict:
-    """Upload a 24 h record: seconds to its first trace (and whether a progress bar showed),
-    then seconds from a click on the other lead to that lead's trace drawn."""
-    open_idle(driver, url)
-    seen_bar, first_trace = [], []
+def upload_timed(driver, files: list[Path], name: str, timeout_s: float = 600, on_poll=None) -> tuple[float, float]:
+    """Give the uploader ``files`` (record ``name``): seconds to its first trace (a long record's first
+    seconds drawn while it is analysed, else the results) and to all results; an error on the page
+    is raised. ``on_poll(driver, seconds)`` is called at each look at the page."""
+    first = []
 
     def shown(d) -> bool:
         now = time.perf_counter() - t0
-        if not seen_bar and d.find_elements("css selector", '[data-testid="stProgress"]'):
-            seen_bar.append(now)
+        if on_poll is not None:
+            on_poll(d, now)
         done = _caption(d).startswith(f"upload: {name}") and browser.results_shown(d)
-        # The first trace: the record's first seconds drawn while it is analysed, or the results.
-        if not first_trace and (done or d.find_elements("css selector", ".st-key-preview_chart .main-svg")):
-            first_trace.append(now)
+        if not first and (done or d.find_elements("css selector", ".st-key-preview_chart .main-svg")):
+            first.append(now)
         return done
 
     t0 = time.perf_counter()
     browser.upload(driver, files)
     try:
-        browser.wait_for(driver, shown, 600, f"the trace of {name}")
+        browser.wait_for(driver, shown, timeout_s, f"the results of {name}")
     except TimeoutError:
         driver.save_screenshot(str(RESULTS / "dashboard_bench_failed.png"))
         raise
     results = time.perf_counter() - t0
-    first = first_trace[0] if first_trace else results
     errors = browser.errors_on_page(driver)
     if errors:
         raise RuntimeError(f"error on the page after uploading {name}: {errors[0][:300]}")
+    return (first[0] if first else results), results
+
+
+def time_long_record(driver, url: str, files: list[Path], name: str) -> dict:
+    """Upload a 24 h record: seconds to its first trace (and whether a progress bar showed),
+    then seconds from a click on the other lead to that lead's trace drawn."""
+    open_idle(driver, url)
+    seen_bar = []
+
+    def bar(d, now: float) -> None:
+        if not seen_bar and d.find_elements("css selector", '[data-testid="stProgress"]'):
+            seen_bar.append(now)
+
+    first, results = upload_timed(driver, files, name, on_poll=bar)
     browser.wait_for(driver, lambda d: not browser.running(d), 120, "the idle page")
     before = _trace_title(driver) or ""
     buttons = driver.find_elements("css selector", ".st-key-trace_lead button")
@@ -284,28 +298,11 @@ def upload_memory(data_dir: Path, hours: float = 24.0) -> dict:
                     box.send_keys("\n")
                     time.sleep(1.0)
                     browser.wait_for(driver, lambda d: not browser.running(d), 60, "the rate typed in")
-                first = []
-
-                def shown(d) -> bool:
-                    if not first and d.find_elements("css selector", ".st-key-preview_chart .main-svg"):
-                        first.append(time.perf_counter() - t0)
-                    return _caption(d).startswith(f"upload: {name}") and browser.results_shown(d)
-
-                t0 = time.perf_counter()
-                browser.upload(driver, files)
-                try:
-                    browser.wait_for(driver, shown, 600, f"the results of {name}")
-                except TimeoutError:
-                    driver.save_screenshot(str(RESULTS / "dashboard_bench_failed.png"))
-                    raise
-                results = time.perf_counter() - t0
-                errors = browser.errors_on_page(driver)
-                if errors:
-                    raise RuntimeError(f"error on the page after uploading {name}: {errors[0][:300]}")
+                first, results = upload_timed(driver, files, name)
                 browser.wait_for(driver, lambda d: not browser.running(d), 120, "the idle page")
                 after = _memory_kb(proc.pid)
                 size = sum(f.stat().st_size for f in files)
-                out[kind] = {"upload_mb": round(size / 2**20), "first_trace_s": round(first[0], 2) if first else None,
+                out[kind] = {"upload_mb": round(size / 2**20), "first_trace_s": round(first, 2),
                              "results_s": round(results, 2), "rss_before_mb": before["rss_mb"],
                              "peak_mb": after["peak_mb"], "rss_after_mb": after["rss_mb"]}
     return {"hours": hours, **out, "target_peak_mb": 1536}
@@ -415,8 +412,10 @@ def main() -> int:
                        jump=out["jump_s"]["median"] <= JUMP_TARGET_S)
     if "long_record_s" in out:
         lr = out["long_record_s"]
-        out["targets_s"].update(long_first_trace=LONG_FIRST_TRACE_TARGET_S, lead_switch=LEAD_SWITCH_TARGET_S)
+        out["targets_s"].update(long_first_trace=LONG_FIRST_TRACE_TARGET_S, long_results=LONG_RESULTS_TARGET_S,
+                                lead_switch=LEAD_SWITCH_TARGET_S)
         out["pass"].update(long_first_trace=lr["first_trace"] <= LONG_FIRST_TRACE_TARGET_S,
+                           long_results=lr["results"] <= LONG_RESULTS_TARGET_S,
                            lead_switch=lr["lead_switch"] <= LEAD_SWITCH_TARGET_S)
     (RESULTS / "dashboard.json").write_text(json.dumps(out, indent=2))
     u, j = out["upload_s"], out["jump_s"]
@@ -431,7 +430,8 @@ def main() -> int:
     if "long_record_s" in out:
         lr = out["long_record_s"]
         print(f"24 h record ({lr['record']}): first trace {lr['first_trace']:.1f} s after the upload "
-              f"(target <= {LONG_FIRST_TRACE_TARGET_S:g} s), all results {lr['results']:.1f} s (progress bar "
+              f"(target <= {LONG_FIRST_TRACE_TARGET_S:g} s), all results {lr['results']:.1f} s "
+              f"(target <= {LONG_RESULTS_TARGET_S:g} s; progress bar "
               f"{'shown' if lr['progress_bar_seen'] else 'not seen'}); lead switch to {lr['lead_switched_to']} "
               f"{lr['lead_switch']:.1f} s (target <= {LEAD_SWITCH_TARGET_S:g} s)")
     print(f"written {RESULTS / 'dashboard.json'}")
