@@ -146,8 +146,11 @@ def _decide(t: np.ndarray, h: np.ndarray, slope: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.int64)
     first = h[t < t[0] + 2.0]
     # search back at most SEARCHBACK_MAX_S: keeps a long lead-off stretch linear in time
-    sb_lo = np.searchsorted(t, t - SEARCHBACK_MAX_S)
+    sb_lo = np.searchsorted(t, t - SEARCHBACK_MAX_S).tolist()
     spk, npk = float(first.max()), 0.1 * float(first.max())
+    # The pass is sequential (each decision moves the thresholds): Python floats, not numpy scalars,
+    # make its element reads several times faster (the same values: float64 either way).
+    t, h, slope = t.tolist(), h.tolist(), slope.tolist()
     beats: list[int] = []
     rr: list[float] = []
     last_t, last_slope = -np.inf, 0.0
