@@ -2,7 +2,8 @@
 
 A Holter analyst reviews *templates* (families of beats of one shape and timing), not
 single beats: relabel a template and all its beats follow; relabel a single beat (the
-one selected on the trace, or one the system asks about); undo; then "Adapt", which
+one selected on the trace, or one the system asks about); delete a beat, mark a span as
+artefact, add a missed beat (:mod:`dashboard.sections.beat_edits`); undo; then "Adapt", which
 relabels the rest of the record from the corrections (``RecordAdapter.with_labels``).
 The beats the system most wants reviewed (``RecordAdapter.query``) come first.
 
@@ -19,6 +20,7 @@ import streamlit as st
 
 from dashboard import review_session, studies_session, trace
 from dashboard.markdown_text import md_escape
+from dashboard.sections import beat_edits
 from dashboard.sections import model as model_files
 from dashboard.time_format import hms
 from ecg_lstm import review as review_model
@@ -30,9 +32,16 @@ QUERY_K = 20
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _template_view(analysis_key: str, _analysis, _templates) -> pd.DataFrame:
+def _template_view(analysis_key: str, _aligned, _templates) -> pd.DataFrame:
     """One row per template with the labels now shown (after corrections), once per analysis."""
-    return review_model.template_view(_analysis.beats, _templates)
+    return review_model.template_view(_aligned, _templates)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _aligned(analysis_key: str, _analysis, _plain) -> pd.DataFrame:
+    """The labels shown, in the order of the beats as detected (which the templates index), and each
+    one's row on the page (-1: deleted or artefact); once per analysis."""
+    return review_model.aligned_beats(_analysis.beats, _plain.beats["sample"].to_numpy(np.int64))
 
 
 def _relabel_buttons(prefix: str, current: str) -> str | None:
@@ -88,20 +97,22 @@ def render(analysis) -> None:
         review_model.adapt(rev)
         _changed()
     top[3].download_button("Save corrections (WFDB .cor)",
-                           data=lambda: review_model.corrections_bytes(analysis, rev),
+                           data=lambda: review_model.corrections_bytes(analysis, rev, plain),
                            file_name=f"{analysis.record.name}.cor", mime="application/octet-stream",
                            on_click="ignore", icon=":material/save:", key="review_save", disabled=not n_corr,
                            width="stretch")
     _save_beside(analysis, rev)
     _worth(plain)
 
-    reviewed_idx = np.flatnonzero(analysis.beats["reviewed"].to_numpy(bool)) if "reviewed" in analysis.beats \
-        else np.zeros(0, np.int64)
+    aligned = _aligned(state.get("analysis_key", ""), analysis, plain)
+    reviewed_idx = np.flatnonzero(aligned["reviewed"].to_numpy(bool) | (aligned["row"].to_numpy() < 0))
     query = ad.query(QUERY_K, exclude=reviewed_idx)
     T = ad.template_table()
-    _single_beat(analysis, rev, query, T)
+    _single_beat(analysis, rev, query, T, aligned)
+    if beat_edits.edit_panel(analysis, plain, rev, state.get("selected_beat")):
+        _changed()
     st.divider()
-    _templates(analysis, rev, query, T)
+    _templates(analysis, rev, query, T, aligned, plain)
 
 
 def _model_switch() -> None:
@@ -152,15 +163,17 @@ def _save_beside(analysis, rev: dict) -> None:
                                  "again loads them."), icon=":material/check:")
 
 
-def _single_beat(analysis, rev: dict, query: np.ndarray, T) -> None:
+def _single_beat(analysis, rev: dict, query: np.ndarray, T, aligned) -> None:
     beats = analysis.beats
+    rows = aligned["row"].to_numpy()
     st.markdown("**Beats to review first** (the system's choice: one per template, the least certain first)")
+    query = query[rows[query] >= 0]  # beats on the page (not deleted, not artefact)
     if len(query):
-        q = beats.iloc[query]
+        q = beats.iloc[rows[query]]
         view = pd.DataFrame({"time": [hms(x) for x in q["time_s"]], "label": q["label"].to_numpy(),
                              "confidence": q["confidence"].round(2).to_numpy(),
                              "template": T.beat_template[query]})
-        st.session_state["review_query"] = [int(i) for i in query]
+        st.session_state["review_query"] = [int(i) for i in rows[query]]
         st.dataframe(view, hide_index=True, height=min(250, 38 + 35 * len(view)), key="review_query_table",
                      on_select=lambda: _query_selected(analysis), selection_mode="single-row")
     else:
@@ -175,8 +188,10 @@ def _single_beat(analysis, rev: dict, query: np.ndarray, T) -> None:
     b = beats.iloc[sel]
     lab = str(b["label"] or "?")
     how = "reviewed" if int(b["sample"]) in rev["corrections"] else f"model, confidence {b['confidence']:.2f}"
+    at = np.flatnonzero(rows == sel)
+    tpl = f"template T{int(T.beat_template[at[0]])}" if len(at) else "added by the reviewer"
     st.markdown(f"Selected beat at **{hms(b['time_s'])}** ({b['time_s']:.2f} s): **{lab}** "
-                f"{trace.CLASS_NAMES.get(lab, '')} ({how}) · template T{int(T.beat_template[sel])}")
+                f"{trace.CLASS_NAMES.get(lab, '')} ({how}) · {tpl}")
     st.plotly_chart(trace.beat_strips(analysis, [sel]), key="review_beat_strip",
                     config={"displayModeBar": False, "staticPlot": True})
     new = _relabel_buttons("beat_as", lab)
@@ -213,9 +228,10 @@ def _selected_rows(key: str) -> list[int]:
         return []
 
 
-def _templates(analysis, rev: dict, query: np.ndarray, T) -> None:
-    tab = review_model.order_templates(_template_view(st.session_state.get("analysis_key", ""), analysis, T),
+def _templates(analysis, rev: dict, query: np.ndarray, T, aligned, plain) -> None:
+    tab = review_model.order_templates(_template_view(st.session_state.get("analysis_key", ""), aligned, T),
                                        T, query)
+    rows = aligned["row"].to_numpy()
     st.markdown(f"**Templates** · {T.n_templates} beat families of this record, those to review first on top")
     st.plotly_chart(trace.template_grid(tab, T), key="review_grid", config={"displayModeBar": False,
                                                                            "staticPlot": True})
@@ -231,8 +247,8 @@ def _templates(analysis, rev: dict, query: np.ndarray, T) -> None:
     mix = ", ".join(f"{c} {getattr(r, c):,}" for c in LABELS if getattr(r, c))
     st.markdown(f"**T{t}**: {r.count:,} beats, labelled **{r.label}** {trace.CLASS_NAMES.get(r.label, '')} "
                 f"({mix}); {r.reviewed:,} reviewed")
-    members = np.flatnonzero(T.beat_template == t)
-    reps = [int(i) for i in info[t].representatives][:3] or members[:3].tolist()
+    members = np.flatnonzero((T.beat_template == t) & (rows >= 0))  # deleted and artefact beats stay so
+    reps = [int(rows[i]) for i in info[t].representatives if rows[i] >= 0][:3] or rows[members[:3]].tolist()
     st.plotly_chart(trace.beat_strips(analysis, reps), key="review_template_strips",
                     config={"displayModeBar": False, "staticPlot": True})
     st.caption(f"Representative beats of T{t}; premature index (pre-RR / local RR) {info[t].pre_rr_ratio:.2f}. "
@@ -240,5 +256,5 @@ def _templates(analysis, rev: dict, query: np.ndarray, T) -> None:
     new = _relabel_buttons("template_as", info[t].label)
     if new:
         studies_session.note_action("relabel template", f"T{t}: {r.count:,} beats -> {new}")
-        review_model.correct(rev, analysis.beats["sample"].to_numpy(np.int64)[members], new)
+        review_model.correct(rev, plain.beats["sample"].to_numpy(np.int64)[members], new)
         _changed()

@@ -13,6 +13,10 @@ Beside the beats, a file written here carries two notes (NOTE annotations, symbo
   "samples": samples per lead, "lead": lead name, "sha256": hex digest of that lead}``;
 - at the last beat, an end mark: ``ecg-lstm corrections end {"beats": number of beats}``.
 
+Beat edits use WFDB codes too: a deleted beat, and each beat of a span marked as artefact, is an
+isolated QRS-like artefact (``|``) with the note ``deleted`` or ``artefact``; a beat the reviewer
+added is an ordinary beat annotation with the note ``added`` (:data:`EDIT_NOTES`).
+
 Reading checks a file against the record before any label is used: larger than the record
 could need (more than two annotations per beat of it), a symbolic link, cut short (identity but
 no end mark), written for another signal (identity), or, without identity (another tool wrote
@@ -41,6 +45,11 @@ from .record_identity import END_NOTE, IDENTITY_NOTE, RecordIdentity, lead_key, 
 DEFAULT_EXTENSION = "cor"
 #: AAMI class -> MIT-BIH symbol written to the file.
 SYMBOL = {"N": "N", "S": "A", "V": "V", "F": "F", "Q": "Q"}
+#: Edit codes of a review (deleted beat, beat in an artefact span) -> (WFDB symbol, note).
+EDIT_SYMBOL = {"X": ("|", "deleted"), "~": ("|", "artefact")}
+#: Note of a beat the reviewer added; the notes of the edits, read back.
+ADDED_NOTE = "added"
+EDIT_NOTES = {"deleted": "X", "artefact": "~"}
 #: Beats a second a record could hold at most (300 bpm), for the limits before its beats are known.
 MAX_BEATS_PER_S = 5.0
 #: Bytes one annotation may take: 2, or 8 after a gap over 1023 samples (a SKIP word), with room
@@ -63,13 +72,15 @@ def _check_extension(extension: str, write: bool = False) -> str:
 
 
 def write_labels(out_dir, record_name: str, samples, labels, fs: float, extension: str = DEFAULT_EXTENSION, *,
-                 identity: RecordIdentity | None = None) -> Path:
+                 identity: RecordIdentity | None = None, added=()) -> Path:
     """Write reviewed beats to ``<out_dir>/<record_name>.<extension>``; returns the path.
 
     ``samples``: sample numbers at ``fs`` (Hz); ``labels``: "N"/"S"/"V"/"F"/"Q". Beats are written in
-    time order; a beat given twice keeps its last label. ``identity`` (:func:`record_identity`)
-    binds the file to its record; every writer of this project gives it. Without it the file is as
-    another tool writes one, accepted on reading only when its beats match the record's.
+    time order; a beat given twice keeps its last label. A label may also be an edit code ("X" deleted,
+    "~" artefact: :data:`EDIT_SYMBOL`); ``added``: samples of beats the reviewer added.
+    ``identity`` (:func:`record_identity`) binds the file to its record; every writer of this
+    project gives it. Without it the file is as another tool writes one,
+    accepted on reading only when its beats match the record's.
     """
     import wfdb
 
@@ -78,7 +89,7 @@ def write_labels(out_dir, record_name: str, samples, labels, fs: float, extensio
     labels = [str(x) for x in np.asarray(labels).reshape(-1)]
     if len(samples) != len(labels):
         raise ValueError(f"{len(samples)} samples but {len(labels)} labels: give one label per beat")
-    bad = sorted({x for x in labels if x not in SYMBOL})
+    bad = sorted({x for x in labels if x not in SYMBOL and x not in EDIT_SYMBOL})
     if bad:
         raise ValueError(f"unknown beat label(s) {bad}: use one of {', '.join(CLASSES)}")
     if len(samples) == 0:
@@ -87,11 +98,14 @@ def write_labels(out_dir, record_name: str, samples, labels, fs: float, extensio
         raise ValueError("sample numbers must not be negative")
     last = {int(s): lab for s, lab in zip(samples, labels)}  # last label of a beat wins
     s = np.array(sorted(last), dtype=np.int64)
-    sym, notes = [SYMBOL[last[int(x)]] for x in s], [""] * len(s)
+    added = {int(x) for x in added}
+    sym = [SYMBOL[last[int(x)]] if last[int(x)] in SYMBOL else EDIT_SYMBOL[last[int(x)]][0] for x in s]
+    notes = [EDIT_SYMBOL[last[int(x)]][1] if last[int(x)] in EDIT_SYMBOL else ADDED_NOTE if int(x) in added else ""
+             for x in s]
     if identity is not None:
         if not math.isclose(identity.fs, fs, rel_tol=1e-9) or s[-1] >= identity.n_samples:
             raise ValueError(f"the beats (at {fs:g} Hz, last at sample {s[-1]}) do not fit {identity.describe()}")
-        end = END_NOTE + json.dumps({"beats": len(s)})
+        end = END_NOTE + json.dumps({"beats": sum(x in SYMBOL for x in last.values())})
         s = np.concatenate([[0], s, [s[-1]]])
         sym, notes = ['"'] + sym + ['"'], [identity.note()] + notes + [end]
     out_dir = Path(out_dir)
@@ -138,6 +152,8 @@ class Corrections:
     other: int = 0
     outside: int = 0
     renamed_from: str | None = field(default=None)
+    #: Beat edits: {sample: "X" deleted, "~" artefact, or the label of a beat the reviewer added}.
+    edits: dict = field(default_factory=dict)
 
     def notes(self) -> list[str]:
         """Sentences on what was left out or worth knowing; empty when nothing was."""
@@ -257,8 +273,14 @@ def labels_from_bytes(data: bytes, record, *, lead: str | int | None = None, pea
         raise CorrectionsError(f"{shown_as} is damaged: its end mark counts {end:,} beats but it holds "
                                f"{int(is_beat.sum()):,}; save the corrections again from the review")
     out = _unique_beats(ann.sample[is_beat], symbols[is_beat], record.n_samples)
-    out.unknown, out.other, out.identity = unknown, other, identity
-    if not len(out.samples) and not out.outside:
+    texts = [ann.notes.get(i, "") for i in range(len(symbols))]
+    out.edits = {int(ann.sample[i]): EDIT_NOTES[texts[i]] for i in range(len(symbols))
+                 if symbols[i] == "|" and texts[i] in EDIT_NOTES and 0 <= ann.sample[i] < record.n_samples}
+    out.edits.update({int(ann.sample[i]): AAMI_MAP[str(symbols[i])] for i in np.flatnonzero(is_beat)
+                      if texts[i] == ADDED_NOTE and 0 <= ann.sample[i] < record.n_samples})
+    out.unknown, out.identity = unknown, identity
+    out.other = other - sum(v in ("X", "~") for v in out.edits.values())
+    if not len(out.samples) and not out.outside and not out.edits:
         raise CorrectionsError(f"{shown_as} holds no beat annotation ({len(symbols):,} annotations, none of them a "
                                "beat): it holds no corrections; remove it or save the corrections again")
     if identity is not None:

@@ -45,20 +45,29 @@ def _checked(data: bytes, plain, file_name: str):
                              peaks=plain.beats["sample"].to_numpy(np.int64), shown_as=file_name)
 
 
-def corrections_bytes(analysis, rev: dict) -> bytes:
+def corrections_bytes(analysis, rev: dict, plain=None) -> bytes:
     """The reviewed beats of ``rev`` as a WFDB annotation file (``.cor``) at the rate of
-    ``analysis.record``, bound to that record and its analysed lead (its identity), as bytes."""
+    ``analysis.record``, bound to that record and its analysed lead (its identity), as bytes.
+    Beats the reviewer added (a label where ``plain``, the analysis as opened, has no beat) carry
+    the note "added"; deleted and artefact beats are written as ``|`` (``beats.corrections``)."""
     from ..beats.corrections import write_labels
     from ..beats.record_identity import record_identity
     from ..io.tempfiles import private_tempdir, remove
 
     items = sorted(rev["corrections"].items())
+    added = set(rev.get("added", ()))  # beats the reviewer added: written with the note "added"
+    if "added" in analysis.beats:
+        added |= set(analysis.beats["sample"].to_numpy(np.int64)[analysis.beats["added"].to_numpy(bool)].tolist())
+    if plain is not None:
+        have = plain.beats["sample"].to_numpy(np.int64)
+        cand = np.array([s for s, lab in items if lab not in ("X", "~")], np.int64)
+        added |= set(cand[~np.isin(cand, have)].tolist())
     identity = record_identity(analysis.record, analysis.lead_index)
     tmp = private_tempdir("cor")
     try:
         # Named "record", not after the record: its name may hold characters a file name cannot.
         path = write_labels(tmp, "record", [s for s, _ in items], [lab for _, lab in items], analysis.record.fs,
-                            identity=identity)
+                            identity=identity, added=added)
         return path.read_bytes()
     finally:
         remove(tmp)
@@ -164,8 +173,16 @@ def load_corrections(rev: dict, plain, data: bytes | None, file_name: str) -> Lo
 
     peaks = plain.beats["sample"].to_numpy(np.int64)
     fs = plain.record.fs
+    added = {s: lab for s, lab in c.edits.items() if lab not in ("X", "~")}
+    kept = ~np.isin(c.samples, np.fromiter(added, np.int64, len(added)))
+    c.samples, c.labels = c.samples[kept], c.labels[kept]
     idx, labs = match_labels(peaks, c.samples, c.labels, fs)
     rev["corrections"] = {int(peaks[i]): str(lab) for i, lab in zip(idx, labs)}
+    gone = {s: lab for s, lab in c.edits.items() if lab in ("X", "~")}
+    gi, glabs = match_labels(peaks, np.fromiter(gone, np.int64, len(gone)), np.array(list(gone.values())), fs)
+    rev["corrections"].update({int(peaks[i]): str(lab) for i, lab in zip(gi, glabs)})
+    rev["corrections"].update(added)
+    rev["added"] = set(added)
     rev["adapted"] = bool(rev["corrections"])
     rev["loaded_from"] = file_name
     touch(rev)
@@ -183,5 +200,6 @@ def load_corrections(rev: dict, plain, data: bytes | None, file_name: str) -> Lo
         if missed - far:
             notes.append(f"{missed - far:,} reviewed beats share their nearest beat with another reviewed beat "
                          "and were left out")
-    return Loaded(f"{len(idx)} reviewed beats loaded from {file_name}; the rest of the record is relabelled from "
-                  "them (Adapt)." + "".join(f" {n[0].upper()}{n[1:]}." for n in notes))
+    edits = f" ({len(gi)} deleted or artefact, {len(added)} added)" if len(gi) or added else ""
+    return Loaded(f"{len(idx)} reviewed beats{edits} loaded from {file_name}; the rest of the record is relabelled "
+                  "from them (Adapt)." + "".join(f" {n[0].upper()}{n[1:]}." for n in notes))

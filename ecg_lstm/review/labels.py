@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .state import LABELS
+from .state import ARTEFACT, LABELS
 
 
 def record_adapter(clf, plain):
@@ -48,6 +48,7 @@ def reviewed_labels(plain, ad, corrections: dict, adapted: bool,
     the rest relabelled from the reviewed ones by ``ad`` (a :func:`record_adapter`). Corrections
     at samples where ``plain`` has no beat are left out."""
     samples = plain.beats["sample"].to_numpy(np.int64)
+    corrections = {s: lab for s, lab in corrections.items() if lab in LABELS}  # beat edits: ``review.edits``
     rs = np.fromiter(corrections, np.int64, len(corrections))
     idx = np.searchsorted(samples, rs)
     ok = (idx < len(samples)) & (samples[np.minimum(idx, len(samples) - 1)] == rs)
@@ -73,15 +74,36 @@ def relabelled_analysis(plain, ad, rev: dict | None, rhythm, as_shipped: bool = 
     """The analysis of the record with the reviewed (and adapted) labels of ``rev`` (a review,
     or None for none): beats and signal quality as in ``plain``, vitals, rhythm and events from
     the new labels (``analyze.relabel`` with the rhythm classifier ``rhythm``), and a ``reviewed``
-    column marking the reviewed beats. ``model["beat_classifier"]`` says where the labels come from."""
+    column marking the reviewed beats. ``model["beat_classifier"]`` says where the labels come from.
+    Deleted and artefact beats leave the beat table, and beats the reviewer added enter it (an
+    ``added`` column marks them), before anything is counted (``review.edits``)."""
     # Imported here, at call time: analyze pulls in the whole pipeline (and tests replace relabel).
+    from dataclasses import replace
+
     from ..analyze import relabel
+    from .edits import artefact_quality, edited_beats, split_edits
 
     corrections, adapted = (rev["corrections"], rev["adapted"]) if rev else ({}, False)
-    labels, probs, mask = reviewed_labels(plain, ad, corrections, adapted, as_shipped)
+    on_beats, gone, added = split_edits(corrections, plain.beats["sample"].to_numpy(np.int64))
+    labels, probs, mask = reviewed_labels(plain, ad, on_beats, adapted, as_shipped)
     base = plain.model.get("beat_classifier", "beat classifier") + (" as shipped" if as_shipped else "")
     name = base + (f" + {int(mask.sum())} reviewed beats" if mask.any() else "") + \
         (" (rest adapted to them)" if adapted and mask.any() else "")
-    out = relabel(plain, labels, probs, name, rhythm=rhythm)
+    source, is_added = plain, np.zeros(len(labels), bool)
+    if len(gone) or added:
+        beats, labels, probs, mask, is_added = edited_beats(plain.beats, labels, probs, mask, gone, added,
+                                                           plain.record.fs)
+        derived = plain.derived if plain.derived is not None else {}
+        # Memos of the edited beat set apart from those of the beats as detected; the flutter spans
+        # come from the signal itself and are shared.
+        kept = derived.setdefault("edited", {})
+        if "flutter" in derived:
+            kept.setdefault("flutter", derived["flutter"])
+        art = np.array([s for s in gone if corrections[int(s)] == ARTEFACT], np.int64)
+        quality = artefact_quality(plain.quality, beats["sample"].to_numpy(np.int64), art)
+        source = replace(plain, beats=beats, quality=quality, derived=kept)
+        name += f" ({len(gone)} removed, {len(added)} added)"
+    out = relabel(source, labels, probs, name, rhythm=rhythm)
     out.beats["reviewed"] = mask
+    out.beats["added"] = is_added
     return out

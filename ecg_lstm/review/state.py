@@ -2,9 +2,12 @@
 
 A review is ``{"corrections": {sample: label}, "history": [...], "adapted": bool,
 "loaded_from": file name or None}``: sample numbers of the reviewed beats (at the record's
-rate) and their class letters; whether the rest of the record is relabelled from them
-("Adapt"); the ``.cor`` file they came from. A plain dict, so that a caller may keep it
-wherever it keeps state (the dashboard: the browser session) and test it without a page.
+rate) and their class letters, or :data:`DELETED` (the detection was no beat) or
+:data:`ARTEFACT` (a beat inside a span marked as artefact): both leave the beats counted; a
+class letter at a sample where the analysis has no beat is a beat the reviewer added; whether
+the rest of the record is relabelled from them ("Adapt"); the ``.cor`` file they came from.
+A plain dict, so that a caller may keep it wherever it keeps state
+(the dashboard: the browser session) and test it without a page.
 """
 from __future__ import annotations
 
@@ -16,6 +19,11 @@ from ..beats.aami import CLASSES
 
 #: The labels a reviewer gives: the AAMI classes.
 LABELS = CLASSES
+#: Code of a deleted beat, and of a beat inside a span marked as artefact: neither is a beat of
+#: the analysis any more (counts, burden, HRV and events leave it out).
+DELETED, ARTEFACT = "X", "~"
+#: What a correction may hold: a class, or one of the two codes above.
+CODES = (*CLASSES, DELETED, ARTEFACT)
 #: Undo steps kept per record.
 MAX_UNDO = 200
 
@@ -30,6 +38,27 @@ def correct(rev: dict, samples, label: str) -> int:
     how many beats changed (none: no undo step)."""
     if label not in LABELS:
         raise ValueError(f"unknown beat label {label!r}: use one of {', '.join(LABELS)}")
+    return _set(rev, samples, label)
+
+
+def delete(rev: dict, samples) -> int:
+    """Delete the beats at ``samples`` (a detection that is no beat, or a beat added by mistake);
+    one undo step. Returns how many changed."""
+    return _set(rev, samples, DELETED)
+
+
+def mark_artefact(rev: dict, samples) -> int:
+    """Mark the beats at ``samples`` (those of a span) as artefact; one undo step."""
+    return _set(rev, samples, ARTEFACT)
+
+
+def add_beat(rev: dict, sample: int, label: str = "N") -> int:
+    """Add a beat the detector missed at ``sample`` (snapped to its R peak by the caller:
+    ``review.edits.snap_to_r``) with ``label``; one undo step."""
+    return correct(rev, [int(sample)], label)
+
+
+def _set(rev: dict, samples, label: str) -> int:
     samples = [int(s) for s in np.atleast_1d(samples)]
     changed = sum(rev["corrections"].get(s) != label for s in samples)
     if changed:
