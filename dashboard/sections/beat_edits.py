@@ -29,7 +29,9 @@ def edit_panel(analysis, plain, rev: dict, sel) -> bool:
     cols = st.columns(3)
     with cols[0]:
         if st.button("Delete beat", key="review_delete", icon=":material/delete:", disabled=not ok, width="stretch",
-                     help="The selected beat is no beat (noise, a T wave counted twice): it leaves the counts."):
+                     shortcut="Delete",
+                     help="The selected beat is no beat (noise, a T wave counted twice): it leaves the counts. "
+                          "Key Delete."):
             b = beats.iloc[int(sel)]
             studies_session.note_action("delete beat", f"beat at {hms(b['time_s'])} (sample {int(b['sample'])})")
             return bool(review_model.delete(rev, [int(b["sample"])]))

@@ -44,13 +44,15 @@ def _aligned(analysis_key: str, _analysis, _plain) -> pd.DataFrame:
     return review_model.aligned_beats(_analysis.beats, _plain.beats["sample"].to_numpy(np.int64))
 
 
-def _relabel_buttons(prefix: str, current: str) -> str | None:
-    """Five buttons, one per class; returns the class clicked."""
+def _relabel_buttons(prefix: str, current: str, keys: bool = False) -> str | None:
+    """Five buttons, one per class; returns the class clicked. With ``keys``, the class's letter is
+    its keyboard shortcut (the selected beat's buttons: a technician relabels from the keyboard)."""
     cols = st.columns(len(LABELS))
     out = None
     for c, lab in zip(cols, LABELS):
         if c.button(f"{lab} · {trace.CLASS_NAMES[lab]}", key=f"{prefix}_{lab}", width="stretch",
-                    type="primary" if lab == current else "secondary"):
+                    type="primary" if lab == current else "secondary", shortcut=lab if keys else None,
+                    help=f"Key {lab}" if keys else None):
             out = lab
     return out
 
@@ -86,7 +88,8 @@ def render(analysis) -> None:
     top = st.columns([3, 1, 1, 2])
     top[0].markdown(f"**{n_corr:,} reviewed beats**" + (" · rest of the record adapted to them" if rev["adapted"]
                                                         and n_corr else ""))
-    if top[1].button("Undo", key="review_undo", icon=":material/undo:", disabled=not rev["history"], width="stretch"):
+    if top[1].button("Undo", key="review_undo", icon=":material/undo:", disabled=not rev["history"], width="stretch",
+                     shortcut="Ctrl+Z", help="Undo the last correction (Ctrl+Z)"):
         studies_session.note_action("undo")
         review_model.undo(rev)
         _changed()
@@ -179,7 +182,8 @@ def _single_beat(analysis, rev: dict, query: np.ndarray, T, aligned) -> None:
     else:
         st.caption("Every beat the system would ask about has been reviewed.")
     st.button("Next beat to review", key="review_next", icon=":material/skip_next:", disabled=not len(query),
-              on_click=_select_query, args=(0, analysis))
+              on_click=_select_query, args=(0, analysis), shortcut="J",
+              help="Key J; then N, S, V, F or Q labels it, Delete deletes it")
     sel = st.session_state.get("selected_beat")
     if sel is None or not (0 <= int(sel) < len(beats)):
         st.caption("Select a beat on the trace, in the list above, or press Next to relabel it.")
@@ -194,7 +198,7 @@ def _single_beat(analysis, rev: dict, query: np.ndarray, T, aligned) -> None:
                 f"{trace.CLASS_NAMES.get(lab, '')} ({how}) · {tpl}")
     st.plotly_chart(trace.beat_strips(analysis, [sel]), key="review_beat_strip",
                     config={"displayModeBar": False, "staticPlot": True})
-    new = _relabel_buttons("beat_as", lab)
+    new = _relabel_buttons("beat_as", lab, keys=True)
     if new:
         studies_session.note_action("relabel beat", f"beat at {hms(b['time_s'])} (sample {int(b['sample'])}): "
                                                     f"{lab} -> {new}")

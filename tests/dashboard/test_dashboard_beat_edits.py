@@ -96,3 +96,17 @@ def test_delete_undo_artefact_and_add_in_the_review_tab(monkeypatch, cuts, tmp_p
     back = review.new_review()
     assert not review.load_corrections(back, plain, data, "c100.cor").error
     assert back["corrections"] == rev["corrections"]
+
+
+def test_review_keys(monkeypatch, cuts):  # noqa: F811
+    """A technician reviews from the keyboard: N S V F Q label the selected beat, Delete deletes it, J
+    selects the next beat to review, Ctrl+Z undoes; the template buttons take no keys (no clash)."""
+    at = _review_tab(_upload(_app(monkeypatch), _files(cuts / "c100")))
+    at.session_state["selected_beat"] = 3
+    at = _run(at)
+    keys = {b.key: b.proto.shortcut for b in at.button if b.proto.shortcut}
+    assert {keys.get(f"beat_as_{c}", "").upper() for c in "NSVFQ"} == set("NSVFQ")
+    assert keys["review_delete"].lower() == "delete" and keys["review_next"].upper() == "J"
+    assert keys["review_undo"].lower() == "ctrl+z"
+    assert not [k for k in keys if k.startswith("template_as")]
+    assert len(set(keys.values())) == len(keys)  # one button per key
