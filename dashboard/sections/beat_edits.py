@@ -52,9 +52,13 @@ def edit_panel(analysis, plain, rev: dict, sel) -> bool:
             studies_session.note_action("mark artefact", f"{hms(lo)}-{hms(hi)}: {len(inside):,} beats")
             return bool(review_model.mark_artefact(rev, inside))
     with cols[2], st.form("review_add_form", border=False):
-        at = float(beats["time_s"].iloc[int(sel)]) if ok else centre
+        clicked = st.session_state.get("trace_clicked_s")  # a click on the trace between beats
+        at = float(clicked) if clicked is not None and abs(float(clicked) - centre) <= width / 2 else \
+            float(beats["time_s"].iloc[int(sel)]) if ok else centre
         t_s = st.number_input("Add a beat at (s)", 0.0, analysis.record.duration_s, at, step=0.05,
-                              key=f"review_add_at_{at:.2f}", help="Snapped to the R peak within 75 ms.")
+                              key=f"review_add_at_{at:.2f}",
+                              help="Click the trace where the beat is missing, or type its time; snapped to the "
+                                   "R peak within 75 ms.")
         lab = st.selectbox("as", review_model.LABELS, key="review_add_label",
                            format_func=lambda c: f"{c} · {trace.CLASS_NAMES[c]}")
         if st.form_submit_button("Add beat", icon=":material/add:"):

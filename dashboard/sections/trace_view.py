@@ -87,6 +87,9 @@ def apply_jumps(analysis) -> None:
     t = _clicked("nav_chart", nav)
     if t is not None:
         jump_to(float(t))
+    at = _clicked_time(_points("ecg_chart"))
+    if at is not None and at != st.session_state.get("trace_clicked_s"):
+        st.session_state["trace_clicked_s"] = at  # a click on the trace between beats (add a beat there)
     beat = _clicked_beat(_points("ecg_chart"), len(analysis.beats))
     # On the trace only a new selection counts: its figure changes with every move, and a
     # selection the browser drops then must not take the beat back from another panel.
@@ -100,6 +103,17 @@ def apply_jumps(analysis) -> None:
         st.session_state["selected_beat_seen"] = int(sel)
         if 0 <= sel < len(analysis.beats):
             jump_to(float(analysis.beats["time_s"].iloc[int(sel)]))
+
+
+def _clicked_time(points: list[dict]) -> float | None:
+    """Time (s) of a click on the trace itself, away from the beat markers (its points carry -1)."""
+    for p in points:
+        cd = p.get("customdata")
+        if isinstance(cd, (list, tuple)):
+            cd = cd[0] if cd else None
+        if cd == -1 and "x" in p:
+            return round(float(p["x"]), 3)
+    return None
 
 
 def _clicked_beat(points: list[dict], n_beats: int) -> int | None:

@@ -98,6 +98,10 @@ def _event_marks(in_view: list, start_s: float, band: float, px_per_s: float) ->
     return shapes, notes
 
 
+#: Spacing (s) of the trace's clickable time points.
+CLICK_STEP_S = 0.02
+
+
 def ecg_paper(ecg: np.ndarray, fs: float, start_s: float, end_s: float, beats: pd.DataFrame | None = None,
               lead_name: str = "", unit: str = "mV", events: pd.DataFrame | None = None,
               height: int | None = None, uirevision: str | None = None, until_s: float | None = None,
@@ -170,6 +174,14 @@ def ecg_paper(ecg: np.ndarray, fs: float, start_s: float, end_s: float, beats: p
     data.append(dict(type="scattergl" if len(tt) > WEBGL_ABOVE else "scatter", **xs, y=yy.astype(np.float32),
                      mode="lines", line=dict(color="#111", width=1.2), name=lead_name or "ECG",
                      hoverinfo="skip", showlegend=False))
+    # Plotly selects marker points, never a line: invisible markers along the trace, 20 ms apart, make
+    # a click anywhere on it give its time (customdata -1, no beat), e.g. to add a missed beat there.
+    k = max(1, int(round(CLICK_STEP_S * fs)))
+    if len(t):
+        data.append(dict(type="scatter", x=t[::k], y=np.nan_to_num(y[::k]).astype(np.float32), mode="markers",
+                         marker=dict(size=6, opacity=0), selected=dict(marker=dict(opacity=0)),
+                         unselected=dict(marker=dict(opacity=0)), customdata=np.full(len(t[::k]), -1),
+                         hoverinfo="none", showlegend=False, name="time"))
     label_at = {}
     if has_beats:
         marks, label_at = beat_traces(beats, ecg, i0, i1, hi + 0.45 * LABEL_BAND_PX / px_per_mv, px_per_s,

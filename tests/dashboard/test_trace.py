@@ -147,12 +147,16 @@ def test_beat_markers_carry_their_row():
     samples = np.arange(100, 7000, 200)
     beats = _beats(samples, fs)
     fig = trace.ecg_paper(np.zeros(7500), fs, 10, 20, beats=beats, selected=20)
-    rows = np.concatenate([np.asarray(d["customdata"]) for d in fig["data"] if "customdata" in d])
+    marks = [d for d in fig["data"] if "customdata" in d and d.get("name") != "time"]
+    rows = np.concatenate([np.asarray(d["customdata"]) for d in marks])
     assert set(rows) <= set(range(len(beats)))
-    for d in fig["data"]:
-        if "customdata" in d:
-            assert np.allclose(beats["time_s"].to_numpy()[np.asarray(d["customdata"])], d["x"])
+    for d in marks:
+        assert np.allclose(beats["time_s"].to_numpy()[np.asarray(d["customdata"])], d["x"])
     assert any(d.get("name") == "selected beat" for d in fig["data"])
+    # The trace itself is clickable between beats: invisible points 20 ms apart carry -1, not a row.
+    times = next(d for d in fig["data"] if d.get("name") == "time")
+    assert set(np.asarray(times["customdata"])) == {-1} and np.allclose(np.diff(times["x"]), 0.02)
+    assert times["hoverinfo"] == "none"  # "skip" would also drop the click
 
 
 @pytest.mark.parametrize("value", [1e308, -1e308, 1e300, 1e-300, np.inf, np.nan])
@@ -434,3 +438,23 @@ def test_rhythm_episode_one_click_away(monkeypatch, mitdb_dir, tmp_path):
     at.session_state["rhythm_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     _run(at)
     assert at.slider(key="trace_center_s").value == pytest.approx(times[row], abs=1.0)
+
+
+def test_a_click_between_beats_is_where_a_beat_is_added(monkeypatch, mitdb_dir, tmp_path):
+    """A click on the trace away from the beat markers gives its time, and the Add beat form starts
+    from it."""
+    stem = _cut(mitdb_dir, "100", tmp_path, seconds=60)
+    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.file_uploader(key="upload").set_value([(f"{stem.name}.{e}", Path(f"{stem}.{e}").read_bytes(),
+                                               "application/octet-stream") for e in ("hea", "dat")])
+    _run(at)
+    at.session_state["main_tabs"] = "Review"
+    _run(at)
+    centre = float(at.session_state["trace_center_s"])
+    at.session_state["ecg_chart"] = {"selection": {"points": [{"x": centre + 1.234, "customdata": -1}]}}
+    _run(at)
+    assert at.session_state["trace_clicked_s"] == pytest.approx(centre + 1.234, abs=1e-3)
+    box = next(n for n in at.number_input if n.label == "Add a beat at (s)")
+    assert box.value == pytest.approx(centre + 1.234, abs=1e-3)
