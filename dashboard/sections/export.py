@@ -137,7 +137,7 @@ def strip_errors(start_text, length_text, duration_s: float) -> tuple[tuple[floa
     return (start, min(duration_s, start + length)), []
 
 
-def _strip_book() -> list:
+def strip_book() -> list:
     """The strips the technician chose for the open record: ``[(start_s, end_s, caption)]``."""
     key = st.session_state.get("record_key") or st.session_state.get("analysis_key", "")
     return st.session_state.setdefault("report_strips", {}).setdefault(key, [])
@@ -149,12 +149,12 @@ def report_options() -> dict:
 
     if get_script_run_ctx() is None:  # outside a page (a script, a test): the defaults
         return {}
-    return {"strips": list(_strip_book()) or None, "full_disclosure": bool(st.session_state.get("report_disclosure"))}
+    return {"strips": list(strip_book()) or None, "full_disclosure": bool(st.session_state.get("report_disclosure"))}
 
 
 def _strips(analysis) -> None:
     """The strips the technician adds for the report (else the rule picks them), and full disclosure."""
-    book = _strip_book()
+    book = strip_book()
     with st.expander(f"ECG strips in the report ({len(book)} chosen)" if book else
                      "ECG strips in the report (chosen by rule: longest pause, fastest runs, AF onsets, HR extremes)"):
         for k, (a, b, cap) in enumerate(book):

@@ -190,6 +190,7 @@ def render(analysis) -> None:
     # "content": the figure's own width, the window at paper speed (the page's width caps it).
     chart_slot.plotly_chart(trace.unchecked(fig), key="ecg_chart", on_select="rerun", selection_mode="points",
                             width="content", config={"scrollZoom": True, "displaylogo": False})
+    _add_to_report(rec, start, end)
     notes = []
     if fig["meta"]["clipped"]:
         notes.append("The signal exceeds the chart at this gain and is cut at its edges; lower the gain to see it all.")
@@ -202,6 +203,23 @@ def render(analysis) -> None:
                "it. Top row: the model's class (hover for the confidence); bottom row, when the record has them: "
                "the reference annotations, red where they differ from the model. " + " ".join(notes)
                + (" " + lead_rule(analysis) if rec.signal.shape[1] >= 3 else ""))
+
+
+def _add_to_report(rec, start: float, end: float) -> None:
+    """"Add to report": the window shown becomes one of the report's strips (its middle, at most the
+    report's longest strip), captioned with its time; the Export tab lists and removes them."""
+    from dashboard.sections.export import strip_book
+    from ecg_lstm.report.strips import MAX_CHOSEN_S
+
+    book = strip_book()
+    mid, half = (start + end) / 2, min(end - start, MAX_CHOSEN_S) / 2
+    window = (max(0.0, mid - half), min(rec.duration_s, mid + half))
+    there = any(abs(a - window[0]) < 0.5 and abs(b - window[1]) < 0.5 for a, b, _ in book)
+    st.button("In the report" if there else "Add to report", key="trace_add_strip", icon=":material/post_add:",
+              disabled=there, on_click=book.append, args=((window[0], window[1],
+                                                          f"Strip at {clock_time(rec, window[0])}"),),
+              help=f"This window as an ECG strip of the report ({len(book)} chosen so far; the Export tab "
+                   "lists them).")
 
 
 def _view(rec) -> str:

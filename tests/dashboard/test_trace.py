@@ -458,3 +458,25 @@ def test_a_click_between_beats_is_where_a_beat_is_added(monkeypatch, mitdb_dir, 
     assert at.session_state["trace_clicked_s"] == pytest.approx(centre + 1.234, abs=1e-3)
     box = next(n for n in at.number_input if n.label == "Add a beat at (s)")
     assert box.value == pytest.approx(centre + 1.234, abs=1e-3)
+
+
+def test_add_the_window_to_the_report(monkeypatch, mitdb_dir, tmp_path):
+    """"Add to report" makes the window shown one of the report's strips (once), as the Export tab lists."""
+    stem = _cut(mitdb_dir, "100", tmp_path, seconds=60)
+    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.file_uploader(key="upload").set_value([(f"{stem.name}.{e}", Path(f"{stem}.{e}").read_bytes(),
+                                               "application/octet-stream") for e in ("hea", "dat")])
+    _run(at)
+    at.slider(key="trace_center_s").set_value(30.0)
+    _run(at)
+    at.button(key="trace_add_strip").click()
+    _run(at)
+    key = at.session_state["record_key"]
+    (a, b, caption), = at.session_state["report_strips"][key]
+    assert (a, b) == pytest.approx((25.0, 35.0)) and caption == "Strip at 0:00:25"
+    assert at.button(key="trace_add_strip").disabled  # the same window is not added twice
+    from dashboard.sections.export import report_options
+
+    assert report_options() == {}  # outside a page: the defaults (the page passes the chosen strips)
