@@ -72,6 +72,17 @@ def _windows(a: np.ndarray, width: int = WINDOW) -> np.ndarray:
     return np.moveaxis(w, -1, 1) if a.ndim > 1 else w
 
 
+def rr_windows(rr: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """The RR windows (seconds, clipped to 0.2-3 s) that :func:`window_features` summarises: a view,
+    (n, window), of ``rr`` (:func:`rr_seconds`). They do not depend on the beat labels."""
+    return _windows(np.clip(rr, 0.2, 3.0), window)
+
+
+def sequence_windows(seq: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """The LSTM's input windows (n, window, C) of :func:`beat_sequence`'s channels: a view."""
+    return _windows(seq, window)
+
+
 def cosen(win: np.ndarray, r: float = COSEN_R_S) -> np.ndarray:
     """Coefficient of sample entropy of each row of ``win`` (RR in seconds), m = 1.
 
@@ -120,6 +131,5 @@ def rhythm_inputs(peaks, fs: float, labels=None, window: int = WINDOW) -> tuple[
     rr = rr_seconds(peaks, fs)
     ect, given = ectopic_flags(labels, len(peaks))
     seq = beat_sequence(rr, ect, given)
-    rr_win = _windows(np.clip(rr, 0.2, 3.0), window)
-    return (np.ascontiguousarray(_windows(seq, window), dtype=np.float32),
-            window_features(rr_win).astype(np.float32))
+    return (np.ascontiguousarray(sequence_windows(seq, window), dtype=np.float32),
+            window_features(rr_windows(rr, window)).astype(np.float32))

@@ -107,7 +107,7 @@ class RhythmClassifier:
     # -- beat level -----------------------------------------------------------------
     def predict_beats(self, peaks, fs: float, labels=None) -> np.ndarray:
         """Probability of each class (order :data:`CLASSES`) per beat, shape (n, 3)."""
-        peaks, fs, labels = _validate(peaks, fs, labels)
+        peaks, fs, labels = validate_beats(peaks, fs, labels)
         if len(peaks) < MIN_BEATS:
             return np.zeros((len(peaks), len(CLASSES)), np.float32)
         seq, feat = rhythm_inputs(peaks, fs, labels, self.window)
@@ -129,7 +129,7 @@ class RhythmClassifier:
         start_sample, end_sample, start_s, end_s, confidence (mean probability
         of the label over the episode's beats); empty with fewer than 8 beats.
         """
-        peaks, fs, labels = _validate(peaks, fs, labels)
+        peaks, fs, labels = validate_beats(peaks, fs, labels)
         if len(peaks) < MIN_BEATS:
             return pd.DataFrame(columns=EPISODE_COLUMNS)
         probs = self.predict_beats(peaks, fs, labels)
@@ -170,7 +170,9 @@ class RhythmClassifier:
         return {k: getattr(self, k) for k in POST_KEYS}
 
 
-def _validate(peaks, fs, labels):
+def validate_beats(peaks, fs, labels):
+    """(peaks as int64, fs as float, labels as an array or None), checked: a positive rate, strictly
+    increasing peaks, one label per peak. Raises SamplingRateError or RecordError."""
     try:
         fs = float(fs)
     except (TypeError, ValueError):
