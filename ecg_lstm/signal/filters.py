@@ -63,8 +63,9 @@ def ecg_clean_blocks(ecg: np.ndarray, fs: float, block_s: float = 600.0):
         yield s, clean[s - a:min(n, s + step) - a]
 
 
-def resample(ecg: np.ndarray, fs: float, fs_out: float = INTERNAL_FS) -> np.ndarray:
-    """Resample ``ecg`` from ``fs`` to ``fs_out`` Hz (polyphase, anti-aliased).
+def resample(ecg: np.ndarray, fs: float, fs_out: float = INTERNAL_FS, axis: int = 0) -> np.ndarray:
+    """Resample ``ecg`` from ``fs`` to ``fs_out`` Hz (polyphase, anti-aliased) along ``axis`` (e.g. 1:
+    each row of a stack of windows, in one call).
 
     Sample ``i`` of the output lies at time ``i / fs_out``; map positions back
     to the input with :func:`to_record_samples`.
@@ -75,7 +76,7 @@ def resample(ecg: np.ndarray, fs: float, fs_out: float = INTERNAL_FS) -> np.ndar
     from fractions import Fraction
 
     frac = Fraction(fs_out / fs).limit_denominator(1000)
-    return sps.resample_poly(ecg, frac.numerator, frac.denominator)
+    return sps.resample_poly(ecg, frac.numerator, frac.denominator, axis=axis)
 
 
 def to_record_samples(idx: np.ndarray, fs_from: float, fs_record: float, n_samples: int | None = None) -> np.ndarray:

@@ -192,8 +192,8 @@ def _decide(t: np.ndarray, h: np.ndarray, slope: np.ndarray) -> np.ndarray:
 def flutter_windows(x: np.ndarray, fs: float, at: np.ndarray, half_in: int, keep: int) -> np.ndarray:
     """Flutter test of the 4-s windows centred on the samples ``at`` (see _flutter)."""
     w = x[at[:, None] + np.arange(-half_in, half_in)[None, :]]
-    if fs != FS:
-        w = np.stack([resample(s, fs, FS) for s in w])
+    if fs != FS:  # every window in one call (one by one, a 250 Hz patch spent 20 s here over 14 days)
+        w = resample(w, fs, FS, axis=1)
     w = ecg_clean(w, FS)  # filters along the last axis: one call for all windows
     mid = w.shape[1] // 2
     w = w[:, mid - keep:mid + keep]
