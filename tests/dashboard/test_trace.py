@@ -394,6 +394,16 @@ def test_long_record_preview_and_cache_replay(monkeypatch, mitdb_dir, tmp_path):
     assert shown == [3600, 3600]  # from the first 10 s, read before the whole record
 
 
+def _opened(monkeypatch, stem: Path, timeout: float = 120) -> AppTest:
+    """The page with the record ``stem`` (.hea, .dat) uploaded and analysed."""
+    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()
+    at.file_uploader(key="upload").set_value([(f"{stem.name}.{e}", Path(f"{stem}.{e}").read_bytes(),
+                                               "application/octet-stream") for e in ("hea", "dat")])
+    return _run(at)
+
+
 def test_window_position_reads_as_clock_time(monkeypatch, mitdb_dir, tmp_path):
     """A record with a start time: the window's position reads as the clock time with the elapsed time
     under it, never as a count of seconds."""
@@ -405,12 +415,7 @@ def test_window_position_reads_as_clock_time(monkeypatch, mitdb_dir, tmp_path):
     wfdb.wrsamp("clk", fs=360, units=["mV", "mV"], sig_name=rec.sig_name, d_signal=rec.d_signal, fmt=["16", "16"],
                 adc_gain=rec.adc_gain, baseline=rec.baseline, base_time=datetime.time(8, 30, 0),
                 write_dir=str(tmp_path))
-    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.file_uploader(key="upload").set_value([(f"clk.{e}", (tmp_path / f"clk.{e}").read_bytes(),
-                                               "application/octet-stream") for e in ("hea", "dat")])
-    _run(at)
+    at = _opened(monkeypatch, tmp_path / "clk")
     at.slider(key="trace_center_s").set_value(125.0)
     _run(at)
     text = " ".join(m.value for m in at.markdown)
@@ -421,12 +426,7 @@ def test_rhythm_episode_one_click_away(monkeypatch, mitdb_dir, tmp_path):
     """Record 201 (AF): the rhythm tab sums up AF (burden, episodes, longest, first onset) and a click on
     an episode moves the trace to it."""
     stem = _cut(mitdb_dir, "201", tmp_path, seconds=600)
-    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.file_uploader(key="upload").set_value([(f"{stem.name}.{e}", Path(f"{stem}.{e}").read_bytes(),
-                                               "application/octet-stream") for e in ("hea", "dat")])
-    _run(at)
+    at = _opened(monkeypatch, stem, timeout=180)
     at.session_state["main_tabs"] = "Rhythm & HRV"
     _run(at)
     times = at.session_state["rhythm_table_times"]
@@ -444,12 +444,7 @@ def test_a_click_between_beats_is_where_a_beat_is_added(monkeypatch, mitdb_dir, 
     """A click on the trace away from the beat markers gives its time, and the Add beat form starts
     from it."""
     stem = _cut(mitdb_dir, "100", tmp_path, seconds=60)
-    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.file_uploader(key="upload").set_value([(f"{stem.name}.{e}", Path(f"{stem}.{e}").read_bytes(),
-                                               "application/octet-stream") for e in ("hea", "dat")])
-    _run(at)
+    at = _opened(monkeypatch, stem)
     at.session_state["main_tabs"] = "Review"
     _run(at)
     centre = float(at.session_state["trace_center_s"])
@@ -463,12 +458,7 @@ def test_a_click_between_beats_is_where_a_beat_is_added(monkeypatch, mitdb_dir, 
 def test_add_the_window_to_the_report(monkeypatch, mitdb_dir, tmp_path):
     """"Add to report" makes the window shown one of the report's strips (once), as the Export tab lists."""
     stem = _cut(mitdb_dir, "100", tmp_path, seconds=60)
-    monkeypatch.setenv("ECG_DATA_DIR", "/nonexistent-ecg-data")
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.file_uploader(key="upload").set_value([(f"{stem.name}.{e}", Path(f"{stem}.{e}").read_bytes(),
-                                               "application/octet-stream") for e in ("hea", "dat")])
-    _run(at)
+    at = _opened(monkeypatch, stem)
     at.slider(key="trace_center_s").set_value(30.0)
     _run(at)
     at.button(key="trace_add_strip").click()
