@@ -96,6 +96,10 @@ KEYS: dict[str, str] = {
                           "(events -> trace_view).",
     "disagree_table_times": "Time (s) of each row of the disagreement table (reference -> trace_view).",
     "rhythm_table": "Selected row of the rhythm-episodes table (widget; trace_view).",
+    "review_grid": "Points selected on the review's template grid (widget; review).",
+    "review_template": "The template shown in the review (widget: the drop-down; set by a click on the grid).",
+    "review_grid_seen": "The template last selected by a click on the grid: applied once, so the drop-down "
+                        "stays free (review).",
     "trace_clicked_s": "Time (s) of the last click on the trace between beats (trace_view -> beat_edits: the "
                        "time a missed beat is added at).",
     "rhythm_table_times": "Time (s) the trace moves to for each rhythm episode, a little after its onset "

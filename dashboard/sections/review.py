@@ -237,9 +237,17 @@ def _templates(analysis, rev: dict, query: np.ndarray, T, aligned, plain) -> Non
                                        T, query)
     rows = aligned["row"].to_numpy()
     st.markdown(f"**Templates** · {T.n_templates} beat families of this record, those to review first on top")
-    st.plotly_chart(trace.template_grid(tab, T), key="review_grid", config={"displayModeBar": False,
-                                                                           "staticPlot": True})
     ids = [int(t) for t in tab["template"]]
+    # A click on a template in the grid selects it (applied once: the drop-down stays free after).
+    clicked = trace.template_clicked(st.session_state.get("review_grid"))
+    if clicked is not None and clicked != st.session_state.get("review_grid_seen"):
+        st.session_state["review_grid_seen"] = clicked
+        if clicked in ids:
+            st.session_state["review_template"] = clicked
+    st.plotly_chart(trace.template_grid(tab, T), key="review_grid", on_select="rerun", selection_mode="points",
+                    config={"displayModeBar": False})
+    st.caption("All templates at one scale (amplitude in units of the record's median R wave, time in ms from "
+               "the R peak); click one to select it.")
     info = {int(r.template): r for r in tab.itertuples()}
 
     # The option text stays the same through relabelling (the browser keeps showing the text it

@@ -23,7 +23,7 @@ from .paper import (EVENT_BAND_PX, GAINS_MM_MV, LABEL_BAND_PX, LABEL_PX, MAX_PLO
 from .plots import confusion, hr_trend, median_beats, poincare, tachogram, time_axis, training_curves
 from .points import DETAIL_POINTS, NAVIGATOR_CLICK_POINTS, NAVIGATOR_POINTS, WEBGL_ABOVE, downsample, scatter
 from .record_strip import merge_spans, navigator
-from .strips import GRID_TEMPLATES, STRIP_HALF_S, beat_strips, template_grid
+from .strips import GRID_TEMPLATES, STRIP_HALF_S, beat_strips, template_clicked, template_grid
 from .style import (CLASS_COLOURS, CLASS_DASHES, CLASS_NAMES, CLASS_SYMBOLS, EVENT_BAND, MAJOR_LINE, MINOR_LINE,
                     NOISY_BAND, PAPER, TOP_LEGEND)
 
@@ -36,5 +36,6 @@ __all__ = [
     "REF_BAND_PX", "SPEEDS_MM_S", "STRIP_HALF_S", "TOP_LEGEND", "TRACE_MARGIN", "WEBGL_ABOVE",
     "beat_strips", "beat_traces", "confusion", "downsample", "ecg_paper", "grid_lines", "hr_trend",
     "label_priority", "median_beats", "merge_spans", "navigator", "paper_grid", "poincare", "reference_traces",
-    "scatter", "tachogram", "template_grid", "thin_labels", "time_axis", "training_curves", "unchecked", "y_range",
+    "scatter", "tachogram", "template_clicked", "template_grid", "thin_labels", "time_axis", "training_curves",
+    "unchecked", "y_range",
 ]

@@ -110,3 +110,31 @@ def test_review_keys(monkeypatch, cuts):  # noqa: F811
     assert keys["review_undo"].lower() == "ctrl+z"
     assert not [k for k in keys if k.startswith("template_as")]
     assert len(set(keys.values())) == len(keys)  # one button per key
+
+
+def test_template_grid_one_scale_and_click_to_select(monkeypatch, cuts):  # noqa: F811
+    """The templates share one amplitude and one time axis, and a click on one selects it."""
+    from dashboard import trace
+
+    at = _review_tab(_upload(_app(monkeypatch), _files(cuts / "c100")))
+    grid = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("review_grid"))
+    import json
+
+    fig = json.loads(grid.proto.spec)
+    ranges = {tuple(v["range"]) for k, v in fig["layout"].items() if k.startswith("yaxis") and "range" in v}
+    assert len(ranges) == 1  # one amplitude scale for every template
+    def values(v):  # plotly writes numpy arrays as typed base64 data
+        import base64
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]) if isinstance(v, dict) else v
+
+    ids = [int(values(d["customdata"])[0]) for d in fig["data"]]
+    assert trace.template_clicked({"selection": {"points": [{"customdata": ids[-1], "x": 0}]}}) == ids[-1]
+    assert trace.template_clicked({"selection": {"points": []}}) is None
+    at.session_state["review_grid"] = {"selection": {"points": [{"customdata": ids[-1], "x": 0.0}]}}
+    at = _run(at)
+    assert int(at.selectbox(key="review_template").value) == ids[-1]
+    first = ids[0]
+    at.selectbox(key="review_template").set_value(first)  # the drop-down stays free after the click
+    at = _run(at)
+    assert int(at.selectbox(key="review_template").value) == first
