@@ -268,7 +268,7 @@ def analysis_only(data_dir: Path, name: str) -> float:
     return time.perf_counter() - t0
 
 
-def _memory_kb(pid: int) -> dict:
+def _memory_mb(pid: int) -> dict:
     """The process's resident memory now and at its peak (VmRSS, VmHWM), in MB."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return {k: round(int(fields[f].split()[0]) / 1024) for k, f in (("rss_mb", "VmRSS"), ("peak_mb", "VmHWM"))}
@@ -291,7 +291,7 @@ def upload_memory(data_dir: Path, hours: float = 24.0) -> dict:
             env = {"ECG_DATA_DIR": empty, "ECG_STUDY_FILES": str(Path(tmp) / f"studies-{kind}")}
             with browser.server(env=env) as (url, proc), browser.chromium() as driver:
                 open_idle(driver, url)
-                before = _memory_kb(proc.pid)
+                before = _memory_mb(proc.pid)
                 if fs:
                     box = driver.find_element("css selector", ".st-key-csv_fs input")
                     box.send_keys(str(fs))
@@ -300,7 +300,7 @@ def upload_memory(data_dir: Path, hours: float = 24.0) -> dict:
                     browser.wait_for(driver, lambda d: not browser.running(d), 60, "the rate typed in")
                 first, results = upload_timed(driver, files, name)
                 browser.wait_for(driver, lambda d: not browser.running(d), 120, "the idle page")
-                after = _memory_kb(proc.pid)
+                after = _memory_mb(proc.pid)
                 size = sum(f.stat().st_size for f in files)
                 out[kind] = {"upload_mb": round(size / 2**20), "first_trace_s": round(first, 2),
                              "results_s": round(results, 2), "rss_before_mb": before["rss_mb"],

@@ -181,8 +181,8 @@ class BeatRuntime:
 
 class InMemoryOnly:
     """A value kept with an analysis while it is in memory, left out when the analysis is pickled or
-    deep-copied (a page's cache pickles what it caches): a day's adapter holds some 100 MB, and what is
-    left out is built again when it is needed (``ecg_lstm.review.record_adapter``)."""
+    deep-copied (a data cache, a copy for another process): a day's adapter holds some 100 MB, and what
+    is left out is built again when it is needed (``ecg_lstm.review.record_adapter``)."""
 
     __slots__ = ("value",)
 
